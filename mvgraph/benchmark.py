@@ -1,0 +1,161 @@
+"""The accuracy harness behind ``mvgraph bench``: every method × dataset × seed.
+
+Results are written after every run (atomically), so an interrupted benchmark keeps
+what it finished: ``<out>/<name>.json`` holds every run's record and a summary per
+(method, dataset) with mean ± std; ``<out>/<name>.md`` is the table, with the
+numbers published for the method beside ours.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mvgraph import __version__
+from mvgraph.data import dataset_info
+from mvgraph.experiment import load_data, run
+from mvgraph.utils import atomic_save_json, atomic_write
+
+SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
+TABLE_METRICS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
+                 ("fscore", "F"))
+
+
+@cache
+def published_results() -> dict[str, Any]:
+    """The table of results reported in the methods' papers (fractions in [0, 1])."""
+    text = resources.files("mvgraph").joinpath("published_results.json").read_text()
+    return json.loads(text)
+
+
+def reference_result(method: str, dataset: str, scaler: str) -> dict[str, Any] | None:
+    """The published numbers for ``method`` on ``dataset``, if any.
+
+    For ``concat-kmeans`` the reference is the registry's k-means baseline with the
+    same scaling (min-max or row-L2), measured with the same protocol.
+    """
+    if method == "concat-kmeans":
+        baseline = {"minmax": "kmeans_minmax_concat", "l2": "kmeans_rowl2_concat"}.get(scaler)
+        try:
+            info = dataset_info(dataset)
+        except ValueError:
+            return None
+        if baseline is None or baseline not in info:
+            return None
+        return {**info[baseline], "source": f"registry baseline {baseline}"}
+    return published_results()["results"].get(method, {}).get(dataset)
+
+
+def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean and (population) std over seeds of each metric and of the fit time."""
+    summary: dict[str, Any] = {"seeds": [r["seed"] for r in records]}
+    for key in (*SUMMARY_METRICS, "seconds"):
+        values = [r[key] for r in records if key in r]
+        if values:
+            summary[key] = float(np.mean(values))
+            summary[f"{key}_std"] = float(np.std(values))
+    return summary
+
+
+def run_benchmark(
+    methods: Sequence[str],
+    datasets: Sequence[str],
+    *,
+    seeds: int = 5,
+    name: str | None = None,
+    out_dir: str | Path = "benchmarks/results",
+    params: Mapping[str, Any] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
+
+    ``params`` (for example from ``--set``) apply to every method. Returns the report
+    that is written to ``<out_dir>/<name>.json``.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
+    name = name or "-".join(methods)
+    out = Path(out_dir)
+    report: dict[str, Any] = {
+        "name": name,
+        "methods": list(methods),
+        "datasets": list(datasets),
+        "seeds": seeds,
+        "params": dict(params or {}),
+        "environment": _environment(),
+        "runs": [],
+        "summary": [],
+    }
+    for dataset in datasets:
+        data = load_data(dataset)
+        for method in methods:
+            records = []
+            for seed in range(seeds):
+                record = run(method, data, seed=seed, params=params).record()
+                records.append(record)
+                report["runs"].append(record)
+                if progress is not None:
+                    progress(record)
+                _write(report, out, name)
+            summary = {"method": method, "dataset": data.name, **summarize(records)}
+            summary["scaler"] = records[0]["scaler"]
+            summary["published"] = reference_result(method, data.name, summary["scaler"])
+            report["summary"].append(summary)
+            _write(report, out, name)
+    return report
+
+
+def markdown_table(report: Mapping[str, Any]) -> str:
+    """Mean ± std (in %) per (method, dataset), with the published numbers beside them."""
+    header = ["method", "dataset", "seeds"] + [label for _, label in TABLE_METRICS]
+    header += ["time (s)", "published"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in report["summary"]:
+        cells = [row["method"], row["dataset"], str(len(row["seeds"]))]
+        for key, _ in TABLE_METRICS:
+            cells.append(
+                f"{100 * row[key]:.2f} ± {100 * row[f'{key}_std']:.2f}" if key in row else "-"
+            )
+        cells.append(f"{row['seconds']:.2f}")
+        cells.append(_format_published(row.get("published")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _format_published(published: Mapping[str, Any] | None) -> str:
+    if not published:
+        return "-"
+    parts = [
+        f"{label} {100 * published[key]:.2f}"
+        for key, label in (*TABLE_METRICS, ("f1_macro", "F1"))
+        if isinstance(published.get(key), (int, float))
+    ]
+    text = ", ".join(parts)
+    if published.get("comparable") is False:
+        text += " (not comparable)"
+    return f"{text} [{published.get('source', '')}]"
+
+
+def _write(report: Mapping[str, Any], out: Path, name: str) -> None:
+    atomic_save_json(report, out / f"{name}.json")
+    with atomic_write(out / f"{name}.md", "w") as handle:
+        handle.write(f"# {name}\n\n" + markdown_table(report))
+
+
+def _environment() -> dict[str, Any]:
+    return {
+        "mvgraph": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }

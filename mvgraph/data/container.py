@@ -1,0 +1,245 @@
+"""The validated multi-view container every estimator consumes.
+
+A multi-view data set is ``V`` feature matrices over the same ``n`` samples,
+``X_v`` of shape ``[n, d_v]``, plus optional ground-truth labels ``[n]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+View = np.ndarray | sp.csr_matrix
+
+# Rows per block when scanning a dense view for NaN/inf (bounded temporaries).
+_SCAN_ELEMENTS = 1 << 22
+
+
+def check_view(view: Any, argument: str = "view") -> View:
+    """One view as stored by :class:`MultiViewData`, without copying when it already fits.
+
+    Dense input becomes a C-contiguous ``float32`` (float32, float16, integer and bool
+    input) or ``float64`` (float64 input) array of shape ``[n, d]``; inputs with more
+    than two axes are flattened to ``[n, prod(rest)]``. Sparse input becomes a float64
+    ``scipy.sparse.csr_matrix``. Torch tensors are detached and moved to the CPU.
+    ``argument`` names the view in error messages. Finiteness is not checked here.
+    """
+    if sp.issparse(view):
+        if view.ndim != 2:
+            raise ValueError(f"{argument} must be 2-d; got a sparse array of shape {view.shape}")
+        return sp.csr_matrix(view, dtype=np.float64)
+    if isinstance(view, torch.Tensor):
+        view = view.detach().cpu()
+        if view.is_floating_point() and view.dtype not in (torch.float32, torch.float64):
+            view = view.float()
+        view = view.numpy()
+    array = np.asarray(view)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{argument} must hold real numbers; got dtype {array.dtype}")
+    if array.ndim < 2:
+        raise ValueError(
+            f"{argument} must be 2-d (n_samples, n_features); got shape {array.shape}"
+            + ("; reshape to (n, 1) for a single feature" if array.ndim == 1 else "")
+        )
+    dtype = np.float64 if array.dtype.kind == "f" and array.dtype.itemsize >= 8 else np.float32
+    array = np.ascontiguousarray(array, dtype=dtype)
+    return array.reshape(array.shape[0], -1) if array.ndim > 2 else array
+
+
+def count_nonfinite(view: View) -> int:
+    """Number of NaN/inf entries; one summation pass when there are none."""
+    values = view.data if sp.issparse(view) else view
+    if np.isfinite(np.sum(values, dtype=np.float64)):
+        return 0
+    values = values.reshape(values.shape[0], -1)
+    rows = max(1, _SCAN_ELEMENTS // max(1, values.shape[1]))
+    return sum(
+        int(np.count_nonzero(~np.isfinite(values[start:start + rows])))
+        for start in range(0, values.shape[0], rows)
+    )
+
+
+def _check_views(views: Any) -> list[View]:
+    if not isinstance(views, Sequence) or isinstance(views, (str, bytes)):
+        raise TypeError(
+            "views must be a non-empty sequence of 2-d arrays; "
+            f"got {type(views).__name__} (wrap a single view in a list)"
+        )
+    if len(views) == 0:
+        raise ValueError("views must be a non-empty sequence of 2-d arrays; got an empty sequence")
+    checked = [check_view(view, f"views[{v}]") for v, view in enumerate(views)]
+    counts = [view.shape[0] for view in checked]
+    if len(set(counts)) > 1:
+        raise ValueError(f"views must all have the same number of samples; got {counts}")
+    if counts[0] < 2:
+        raise ValueError(f"need at least 2 samples; got {counts[0]}")
+    for v, view in enumerate(checked):
+        if view.shape[1] == 0:
+            raise ValueError(f"views[{v}] has no columns (shape {view.shape})")
+    for v, view in enumerate(checked):
+        if bad := count_nonfinite(view):
+            raise ValueError(f"views[{v}] contains {bad} NaN/inf values")
+    return checked
+
+
+def _check_labels(labels: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels re-coded to ``0..k-1`` (int64) and the original value of each code."""
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    array = np.asarray(labels)
+    if array.ndim == 2 and 1 in array.shape:
+        array = array.ravel()
+    if array.ndim != 1:
+        raise ValueError(f"labels must be 1-d, (n, 1) or (1, n); got shape {array.shape}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"labels must be integers; got dtype {array.dtype}")
+    if array.dtype.kind == "f" and not (
+        np.isfinite(array).all() and np.array_equal(array, np.round(array))
+    ):
+        raise ValueError("labels must be finite integers; got non-integral or NaN/inf values")
+    if array.shape[0] != n_samples:
+        raise ValueError(
+            f"labels has {array.shape[0]} entries but views have {n_samples} samples"
+        )
+    values, codes = np.unique(array, return_inverse=True)
+    return codes.astype(np.int64), values.astype(np.int64)
+
+
+def _check_view_names(view_names: Sequence[str] | None, n_views: int) -> list[str]:
+    if view_names is None:
+        return [f"view_{v}" for v in range(n_views)]
+    names = list(view_names)
+    if len(names) != n_views or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"view_names must be {n_views} strings, one per view; got {names!r}")
+    return names
+
+
+class MultiViewData:
+    """``V`` views of the same ``n`` samples, with optional labels.
+
+    Parameters
+    ----------
+    views : sequence of array-like
+        ``V`` matrices ``[n, d_v]``: numpy arrays, scipy.sparse matrices/arrays or torch
+        tensors. Dense views are stored C-contiguous as float64 (float64 input) or
+        float32 (anything else); sparse views as float64 ``csr_matrix``. Input that
+        already has that form is not copied. Views with more than two axes are
+        flattened to ``[n, prod(rest)]``.
+    labels : array-like of shape (n,), (n, 1) or (1, n), optional
+        Integral class labels, re-coded to ``0..k-1``; the original values are kept
+        in ``label_values`` (``label_values[labels]`` gives them back).
+    name, view_names : str, optional
+        Data-set name, and one name per view (default ``view_0, view_1, ...``).
+
+    Raises
+    ------
+    ValueError, TypeError
+        One-line messages naming the argument at fault: different sample counts,
+        fewer than 2 samples, empty views, NaN/inf, malformed labels.
+    """
+
+    def __init__(
+        self,
+        views: Sequence[Any],
+        labels: Any | None = None,
+        name: str | None = None,
+        view_names: Sequence[str] | None = None,
+    ) -> None:
+        self.views: list[View] = _check_views(views)
+        self.labels: np.ndarray | None = None
+        self.label_values: np.ndarray | None = None
+        if labels is not None:
+            self.labels, self.label_values = _check_labels(labels, self.n_samples)
+        self.name = name
+        self.view_names = _check_view_names(view_names, len(self.views))
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples ``n``."""
+        return int(self.views[0].shape[0])
+
+    @property
+    def n_views(self) -> int:
+        """Number of views ``V``."""
+        return len(self.views)
+
+    @property
+    def dims(self) -> list[int]:
+        """Feature dimension ``d_v`` of each view."""
+        return [int(view.shape[1]) for view in self.views]
+
+    @property
+    def n_classes(self) -> int | None:
+        """Number of distinct labels, or None without labels."""
+        return None if self.label_values is None else int(self.label_values.size)
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def __repr__(self) -> str:
+        return (
+            f"MultiViewData(name={self.name!r}, n_samples={self.n_samples}, "
+            f"dims={self.dims}, n_classes={self.n_classes})"
+        )
+
+    def subset(self, indices: Any) -> MultiViewData:
+        """The samples at ``indices`` (integer positions or a boolean mask of length n).
+
+        Views are copied; labels are re-coded to ``0..k'-1`` over the classes present.
+        """
+        rows = np.asarray(indices)
+        if rows.dtype == bool:
+            if rows.shape != (self.n_samples,):
+                raise ValueError(
+                    f"indices as a mask must have shape ({self.n_samples},); got {rows.shape}"
+                )
+            rows = np.flatnonzero(rows)
+        if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+            raise TypeError(f"indices must be a 1-d sequence of integers; got {rows!r}")
+        if rows.size and not (-self.n_samples <= rows.min() and rows.max() < self.n_samples):
+            raise ValueError(
+                f"indices must lie in [-{self.n_samples}, {self.n_samples}); "
+                f"got values from {rows.min()} to {rows.max()}"
+            )
+        labels = None if self.labels is None else self.label_values[self.labels[rows]]
+        return MultiViewData(
+            [view[rows] for view in self.views], labels, self.name, self.view_names
+        )
+
+    def select_views(self, indices: Sequence[int]) -> MultiViewData:
+        """The views at ``indices``, in that order (``[1, 2, 0]`` reorders); no copies."""
+        chosen = [int(v) for v in indices]
+        if not chosen or len(set(chosen)) != len(chosen):
+            raise ValueError(f"view indices must be distinct and non-empty; got {chosen}")
+        if not all(0 <= v < self.n_views for v in chosen):
+            raise ValueError(f"view indices must lie in [0, {self.n_views}); got {chosen}")
+        selected = _shallow_copy(self)
+        selected.views = [self.views[v] for v in chosen]
+        selected.view_names = [self.view_names[v] for v in chosen]
+        return selected
+
+
+def _shallow_copy(data: MultiViewData) -> MultiViewData:
+    """A new container sharing the (already validated) arrays of ``data``."""
+    copy = MultiViewData.__new__(MultiViewData)
+    copy.__dict__.update(data.__dict__)
+    return copy
+
+
+def as_multiview(views_or_data: Any, labels: Any | None = None) -> MultiViewData:
+    """``views_or_data`` as a :class:`MultiViewData`; a container is passed through.
+
+    When ``labels`` are given they are attached (to a shallow copy, the views are shared)
+    and take precedence over labels the container already has; their length must match.
+    """
+    if not isinstance(views_or_data, MultiViewData):
+        return MultiViewData(views_or_data, labels)
+    if labels is None:
+        return views_or_data
+    data = _shallow_copy(views_or_data)
+    data.labels, data.label_values = _check_labels(labels, data.n_samples)
+    return data

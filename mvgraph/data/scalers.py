@@ -1,0 +1,166 @@
+"""Per-view feature scaling, fitted on training views and reused on new samples.
+
+Methods, for a view ``X`` of shape ``[n, d]``:
+
+- ``minmax``: ``(X - min) / (max - min)`` per feature (training min/max), constant
+  features map to 0;
+- ``standard``: ``(X - mean) / std`` per feature (population std), zero-variance
+  features are only centred;
+- ``l2``: each row divided by its Euclidean norm, zero rows stay zero (no statistics);
+- ``none``: only converted to float32.
+
+Output is float32; ``minmax`` and ``standard`` densify sparse views (centring destroys
+sparsity), ``l2`` and ``none`` keep them sparse (``csr_matrix`` float32). Dense views are
+processed in row blocks, so a transform allocates its float32 output and bounded
+temporaries only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from mvgraph.data.container import View, check_view
+
+SCALERS = ("minmax", "standard", "l2", "none")
+
+# Elements per row block (float64 temporaries of at most 32 MiB).
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _row_blocks(view: View) -> Iterator[tuple[slice, np.ndarray]]:
+    """Consecutive row blocks of ``view`` as dense float64 arrays."""
+    rows = max(1, _BLOCK_ELEMENTS // view.shape[1])
+    for start in range(0, view.shape[0], rows):
+        block = view[start:start + rows]
+        block = block.toarray() if sp.issparse(block) else block
+        yield slice(start, start + rows), block.astype(np.float64, copy=False)
+
+
+def _minmax_statistics(view: View) -> tuple[np.ndarray, np.ndarray]:
+    """Centre ``min`` and scale ``1 / (max - min)`` (0 for constant features)."""
+    if sp.issparse(view):
+        low = view.min(axis=0).toarray().ravel()
+        high = view.max(axis=0).toarray().ravel()
+    else:
+        low, high = view.min(axis=0), view.max(axis=0)
+    spread = high.astype(np.float64) - low
+    scale = np.divide(1.0, spread, out=np.zeros_like(spread), where=spread > 0)
+    return low.astype(np.float64), scale
+
+
+def _standard_statistics(view: View) -> tuple[np.ndarray, np.ndarray]:
+    """Centre ``mean`` and scale ``1 / std`` (1 for zero-variance features), two passes."""
+    mean = np.zeros(view.shape[1])
+    for _, block in _row_blocks(view):
+        mean += block.sum(axis=0)
+    mean /= view.shape[0]
+    squares = np.zeros(view.shape[1])
+    for _, block in _row_blocks(view):
+        squares += np.square(block - mean).sum(axis=0)
+    std = np.sqrt(squares / view.shape[0])
+    return mean, np.divide(1.0, std, out=np.ones_like(std), where=std > 0)
+
+
+def _affine(view: View, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(view - center) * scale`` as a new dense float32 array."""
+    out = np.empty(view.shape, dtype=np.float32)
+    for rows, block in _row_blocks(view):
+        out[rows] = (block - center) * scale
+    return out
+
+
+def _row_l2(view: View) -> View:
+    """Rows divided by their Euclidean norm; zero rows stay zero."""
+    if sp.issparse(view):
+        row_of_entry = np.repeat(np.arange(view.shape[0]), np.diff(view.indptr))
+        norms = np.sqrt(np.bincount(row_of_entry, np.square(view.data), view.shape[0]))
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        scaled = (view.data * inverse[row_of_entry]).astype(np.float32)
+        return sp.csr_matrix((scaled, view.indices.copy(), view.indptr.copy()), shape=view.shape)
+    out = np.empty(view.shape, dtype=np.float32)
+    for rows, block in _row_blocks(view):
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
+        out[rows] = np.divide(block, norms, out=np.zeros_like(block), where=norms > 0)
+    return out
+
+
+class ViewScaler:
+    """Scale each view with one method; statistics come from the views given to ``fit``.
+
+    Parameters
+    ----------
+    method : {"minmax", "standard", "l2", "none"}
+        See the module documentation.
+
+    Attributes
+    ----------
+    dims_ : list of int
+        Feature dimension of each view seen in ``fit``.
+    center_, scale_ : list of ndarray of shape (d_v,) or None
+        Per-view statistics; the transform is ``(X_v - center_[v]) * scale_[v]``.
+        None for ``l2`` and ``none``, which need no statistics.
+    """
+
+    def __init__(self, method: str = "minmax") -> None:
+        if method not in SCALERS:
+            raise ValueError(f"method must be one of {', '.join(SCALERS)}; got {method!r}")
+        self.method = method
+
+    def __repr__(self) -> str:
+        return f"ViewScaler(method={self.method!r})"
+
+    def fit(self, views: Sequence[Any]) -> ViewScaler:
+        """Learn the per-feature statistics of each training view ``[n, d_v]``."""
+        checked = _check_views(views)
+        self.dims_ = [view.shape[1] for view in checked]
+        statistics = {"minmax": _minmax_statistics, "standard": _standard_statistics}
+        if self.method in statistics:
+            pairs = [statistics[self.method](view) for view in checked]
+            self.center_ = [center for center, _ in pairs]
+            self.scale_ = [scale for _, scale in pairs]
+        else:
+            self.center_ = self.scale_ = None
+        return self
+
+    def transform(self, views: Sequence[Any]) -> list[View]:
+        """Scaled float32 copies of ``views``, which must match the fitted views' dimensions.
+
+        Dense float32 input is returned as is by ``none``.
+        """
+        if not hasattr(self, "dims_"):
+            raise ValueError("this ViewScaler is not fitted yet; call fit(views) first")
+        checked = _check_views(views)
+        dims = [view.shape[1] for view in checked]
+        if dims != self.dims_:
+            raise ValueError(
+                f"views must match the {len(self.dims_)} views seen in fit with dims "
+                f"{self.dims_}; got {len(dims)} views with dims {dims}"
+            )
+        if self.method == "l2":
+            return [_row_l2(view) for view in checked]
+        if self.method == "none":
+            return [view.astype(np.float32, copy=False) for view in checked]
+        return [
+            _affine(view, center, scale)
+            for view, center, scale in zip(checked, self.center_, self.scale_)
+        ]
+
+    def fit_transform(self, views: Sequence[Any]) -> list[View]:
+        """``fit(views).transform(views)``."""
+        return self.fit(views).transform(views)
+
+
+def _check_views(views: Sequence[Any]) -> list[View]:
+    if not isinstance(views, Sequence) or isinstance(views, (str, bytes)):
+        raise TypeError(f"views must be a sequence of 2-d arrays; got {type(views).__name__}")
+    if not views:
+        raise ValueError("views must be a non-empty sequence of 2-d arrays; got an empty one")
+    checked = [check_view(view, f"views[{v}]") for v, view in enumerate(views)]
+    for v, view in enumerate(checked):
+        if 0 in view.shape:
+            raise ValueError(f"views[{v}] is empty (shape {view.shape})")
+    return checked

@@ -1,0 +1,181 @@
+"""One clustering run: resolve the data, fit a method with a seed, score, write results.
+
+Shared by ``mvgraph fit`` and the benchmark harness, so a table row and a single run
+are produced by the same code.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mvgraph import __version__
+from mvgraph.data import MultiViewData, load_dataset, load_views, make_multiview_blobs
+from mvgraph.metrics import evaluate
+from mvgraph.models import get_method
+from mvgraph.utils import atomic_save_json, atomic_save_npy
+
+SYNTHETIC_OPTIONS = {
+    "n": ("n_samples", int),
+    "views": ("n_views", int),
+    "clusters": ("n_clusters", int),
+    "dim": ("dims", int),
+    "noise": ("noise", float),
+}
+
+
+def load_data(spec: str) -> MultiViewData:
+    """Data from a registry name, a ``.mat``/``.npz`` path, or ``synthetic[:opt=value,...]``.
+
+    Synthetic options: ``n``, ``views``, ``clusters``, ``dim``, ``noise`` (for example
+    ``synthetic:n=100000,views=3,clusters=20``); the generator's seed is fixed at 0 so
+    every method sees the same data.
+    """
+    path = Path(spec)
+    if path.suffix.lower() in {".mat", ".npz"} or path.exists():
+        return load_views(path)
+    name, _, options = spec.partition(":")
+    if name.lower() == "synthetic":
+        kwargs: dict[str, Any] = {}
+        for item in filter(None, options.split(",")):
+            key, _, value = item.partition("=")
+            if key not in SYNTHETIC_OPTIONS:
+                raise ValueError(
+                    f"unknown synthetic option {key!r} in {spec!r}; "
+                    f"choose from {sorted(SYNTHETIC_OPTIONS)}"
+                )
+            argument, cast = SYNTHETIC_OPTIONS[key]
+            kwargs[argument] = cast(value)
+        data = make_multiview_blobs(random_state=0, **kwargs)
+        data.name = spec
+        return data
+    return load_dataset(spec)
+
+
+def parse_params(assignments: Sequence[str]) -> dict[str, Any]:
+    """``["lr=1e-3", "fusion='average'"]`` → ``{"lr": 0.001, "fusion": "average"}``.
+
+    Values are Python literals when they parse as one, strings otherwise.
+    """
+    params: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--set expects name=value; got {assignment!r}")
+        try:
+            params[name.strip()] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            params[name.strip()] = text.strip()
+    return params
+
+
+@dataclass
+class RunResult:
+    """What one run produced: metrics (fractions), timing, labels and embedding."""
+
+    method: str
+    dataset: str
+    seed: int
+    params: dict[str, Any]
+    scaler: str
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    labels: np.ndarray | None = None
+    embedding: np.ndarray | None = None
+    n_samples: int = 0
+    n_views: int = 0
+    n_clusters: int = 0
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record: metric keys first, then the run's description."""
+        return {
+            **self.metrics,
+            "seconds": self.seconds,
+            "method": self.method,
+            "dataset": self.dataset,
+            "seed": self.seed,
+            "scaler": self.scaler,
+            "n_samples": self.n_samples,
+            "n_views": self.n_views,
+            "n_clusters": self.n_clusters,
+            "params": self.params,
+            "mvgraph_version": __version__,
+        }
+
+
+def run(
+    method: str,
+    data: MultiViewData,
+    *,
+    seed: int = 0,
+    n_clusters: int | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Fit ``method`` on ``data`` with ``random_state=seed`` and score it if labels exist."""
+    estimator_class = get_method(method)
+    params = dict(params or {})
+    known = estimator_class().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for method {method!r}; valid: {sorted(known)}"
+        )
+    if n_clusters is None:
+        if data.n_classes is None:
+            raise ValueError("n_clusters is required when the data has no labels")
+        n_clusters = data.n_classes
+    estimator = estimator_class(**{**params, "n_clusters": n_clusters, "random_state": seed})
+    start = time.perf_counter()
+    estimator.fit(data)
+    seconds = time.perf_counter() - start
+    metrics = evaluate(data.labels, estimator.labels_) if data.labels is not None else {}
+    return RunResult(
+        method=method,
+        dataset=data.name or "data",
+        seed=seed,
+        params=estimator.get_params(),
+        scaler=estimator.scaler_method,
+        seconds=seconds,
+        metrics=metrics,
+        labels=np.asarray(estimator.labels_),
+        embedding=np.asarray(estimator.embedding_),
+        n_samples=data.n_samples,
+        n_views=data.n_views,
+        n_clusters=int(n_clusters),
+    )
+
+
+def write_run(result: RunResult, out_dir: str | Path) -> Path:
+    """Write ``metrics.json``, ``labels.npy`` and ``embedding.npy`` atomically."""
+    out = Path(out_dir)
+    atomic_save_json(result.record(), out / "metrics.json")
+    if result.labels is not None:
+        atomic_save_npy(result.labels, out / "labels.npy")
+    if result.embedding is not None:
+        atomic_save_npy(result.embedding, out / "embedding.npy")
+    return out
+
+
+METRIC_COLUMNS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
+                  ("fscore", "F"))
+
+
+def format_metrics_table(records: Sequence[Mapping[str, Any]]) -> str:
+    """Plain-text table of runs: method, dataset, seed, the five headline metrics, time."""
+    header = ["method", "dataset", "seed"] + [label for _, label in METRIC_COLUMNS] + ["time (s)"]
+    rows = [
+        [str(r["method"]), str(r["dataset"]), str(r["seed"])]
+        + [f"{r[key]:.4f}" if key in r else "-" for key, _ in METRIC_COLUMNS]
+        + [f"{r['seconds']:.2f}"]
+        for r in records
+    ]
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in
+             [header, *rows]]
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+r"""Adaptive-neighbour (CAN) graphs: closed-form sparse weights over the nearest neighbours.
+
+Clustering with Adaptive Neighbors (Nie, Wang and Huang, KDD 2014) gives each point :math:`i`
+the weights that solve
+
+.. math::
+    \min_{\mathbf{p}_i^\top \mathbf{1} = 1,\, \mathbf{p}_i \ge 0}
+    \sum_j d_{ij} p_{ij} + \gamma_i p_{ij}^2
+
+with :math:`\gamma_i` chosen so that exactly :math:`k` weights are non-zero. With the
+squared distances to the nearest neighbours sorted as
+:math:`d_{i1} \le \dots \le d_{ik} \le d_{i,k+1}`, the solution is
+
+.. math::
+    p_{ij} = \frac{d_{i,k+1} - d_{ij}}{k\, d_{i,k+1} - \sum_{t=1}^{k} d_{it}}
+    \quad (j \le k), \qquad p_{ij} = 0 \text{ otherwise},
+
+so every row sums to one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.utils import to_undirected
+
+from mvgraph.graphs.neighbors import (
+    as_points,
+    check_neighbor_count,
+    resolve_backend,
+    search_points,
+)
+
+CUTOFFS = ("k_plus_1", "kth")
+
+
+def adaptive_neighbor_weights(distances: Tensor, k: int, *, cutoff: str = "k_plus_1") -> Tensor:
+    r"""CAN weights of the :math:`k` nearest candidates from their sorted distances.
+
+    .. math::
+        p_{ij} = \frac{c_i - d_{ij}}{k\, c_i - \sum_{t=1}^{k} d_{it}}
+
+    with the cutoff :math:`c_i = d_{i,k+1}` (``cutoff="k_plus_1"``, the paper) or
+    :math:`c_i = d_{ik}` (``cutoff="kth"``, as in the BMvC reference code, which gives the
+    :math:`k`-th neighbour weight 0). When the denominator is 0 (all distances up to the
+    cutoff are equal) the weights are uniform, :math:`1/k`. Differentiable in ``distances``.
+
+    Args:
+        distances: ascending distances per row, shape ``[n, c]`` with ``c >= k + 1``
+            (``c >= k`` for ``cutoff="kth"``).
+        k: number of weighted neighbours.
+        cutoff: ``"k_plus_1"`` or ``"kth"``.
+
+    Returns:
+        Weights ``[n, k]`` for the first :math:`k` columns; every row sums to 1.
+    """
+    if cutoff not in CUTOFFS:
+        raise ValueError(f"cutoff must be one of {CUTOFFS}; got {cutoff!r}")
+    needed = k + 1 if cutoff == "k_plus_1" else k
+    if distances.ndim != 2 or distances.shape[1] < needed:
+        raise ValueError(
+            f"distances must have shape [n, >= {needed}] for k={k} and cutoff={cutoff!r}; "
+            f"got shape {tuple(distances.shape)}"
+        )
+    nearest = distances[:, :k]
+    gaps = (distances[:, needed - 1 : needed] - nearest).clamp_min(0.0)
+    total = gaps.sum(1, keepdim=True)
+    positive = total > 0
+    weights = gaps / torch.where(positive, total, torch.ones_like(total))
+    return torch.where(positive, weights, torch.full_like(weights, 1.0 / k))
+
+
+def can_graph(
+    x: Tensor | np.ndarray,
+    k: int,
+    *,
+    symmetrize: bool = True,
+    cutoff: str = "k_plus_1",
+    backend: str = "auto",
+) -> tuple[Tensor, Tensor]:
+    r"""Sparse CAN graph of the rows of ``x`` over squared euclidean distances.
+
+    Each point :math:`i` receives the weights :math:`p_{ij}` of
+    :func:`adaptive_neighbor_weights` on its :math:`k` nearest other points (found by
+    :func:`~mvgraph.graphs.nearest_neighbors`, self excluded; no gradient). Edges follow the
+    PyG ``source_to_target`` convention: ``edge_index[0]`` is the neighbour :math:`j`,
+    ``edge_index[1]`` the centre :math:`i`, so message passing computes
+    :math:`\mathbf{P}\mathbf{X}`. All :math:`n k` edges are kept, including weight-0 ones.
+
+    With ``symmetrize=True`` the result is :math:`(\mathbf{P} + \mathbf{P}^\top)/2`: both
+    directions of every edge, duplicate pairs summed, coalesced (sorted by
+    ``edge_index[0]``). Rows of :math:`\mathbf{P}` sum to 1 before symmetrisation.
+
+    Args:
+        x: points ``[n, d]``.
+        k: neighbours per point; ``k <= n - 2`` for ``cutoff="k_plus_1"``, ``k <= n - 1``
+            for ``cutoff="kth"``.
+        symmetrize: return :math:`(\mathbf{P} + \mathbf{P}^\top)/2` instead of
+            :math:`\mathbf{P}`.
+        cutoff: ``"k_plus_1"`` or ``"kth"``, see :func:`adaptive_neighbor_weights`.
+        backend: neighbour search backend, see :func:`~mvgraph.graphs.nearest_neighbors`.
+
+    Returns:
+        ``(edge_index [2, E], edge_weight [E])`` with :math:`E = nk` without symmetrisation;
+        no gradient (:func:`can_weights` is the differentiable batch version).
+    """
+    points = as_points(x, "x")
+    if cutoff not in CUTOFFS:
+        raise ValueError(f"cutoff must be one of {CUTOFFS}; got {cutoff!r}")
+    n = points.shape[0]
+    searched = k + 1 if cutoff == "k_plus_1" else k
+    check_neighbor_count(k, n - 1 - (searched - k), _limit_reason(cutoff, "n - 1"))
+    backend = resolve_backend(backend, points.device)
+    distances, neighbors = search_points(
+        points,
+        searched,
+        None,
+        metric="l2",
+        exclude_self=True,
+        backend=backend,
+        index="flat",
+        chunk_size=None,
+    )
+    weights = adaptive_neighbor_weights(distances, k, cutoff=cutoff)
+    centres = torch.arange(n, device=neighbors.device).repeat_interleave(k)
+    edge_index = torch.stack([neighbors[:, :k].reshape(-1), centres])
+    edge_weight = weights.reshape(-1)
+    if symmetrize:
+        edge_index, edge_weight = to_undirected(edge_index, 0.5 * edge_weight, n, reduce="sum")
+    return edge_index, edge_weight
+
+
+def can_weights(
+    x: Tensor,
+    k: int,
+    *,
+    cutoff: str = "k_plus_1",
+    self_loops: bool = False,
+) -> Tensor:
+    r"""Dense CAN weight matrix of a batch, differentiable with respect to ``x``.
+
+    :math:`\mathbf{P} \in \mathbb{R}^{B \times B}` with :math:`P_{ij} = p_{ij}` of
+    :func:`adaptive_neighbor_weights` over the squared distances
+    :math:`\lVert\mathbf{x}_i\rVert^2 - 2\mathbf{x}_i^\top\mathbf{x}_j +
+    \lVert\mathbf{x}_j\rVert^2` of the rows centred by the batch mean (clamped at 0).
+    Neighbours are selected by ``topk`` without
+    gradient; the gradient flows through the distance values of the selected pairs.
+
+    Args:
+        x: batch ``[B, d]``.
+        k: neighbours per row; at most the number of candidates minus one for
+            ``cutoff="k_plus_1"`` (candidates: :math:`B - 1`, or :math:`B` with self loops).
+        cutoff: ``"k_plus_1"`` or ``"kth"``.
+        self_loops: if ``True`` each point is a candidate neighbour of itself (at distance
+            0, so it is always selected); by default the diagonal is excluded and is 0.
+
+    Shapes:
+        - **input:** :math:`(B, d)`
+        - **output:** :math:`(B, B)`, rows summing to 1
+    """
+    points = as_points(x, "x")
+    if cutoff not in CUTOFFS:
+        raise ValueError(f"cutoff must be one of {CUTOFFS}; got {cutoff!r}")
+    b = points.shape[0]
+    searched = k + 1 if cutoff == "k_plus_1" else k
+    candidates = b if self_loops else b - 1
+    check_neighbor_count(
+        k, candidates - (searched - k), _limit_reason(cutoff, "B" if self_loops else "B - 1")
+    )
+    diagonal = torch.eye(b, dtype=torch.bool, device=points.device)
+    points = points - points.mean(0)  # translation-invariant; reduces cancellation
+    sq = points.pow(2).sum(1)
+    distances = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * points @ points.t()).clamp_min(0.0)
+    distances = distances.masked_fill(diagonal, 0.0)
+    with torch.no_grad():
+        scores = distances.masked_fill(diagonal, float("inf")) if not self_loops else distances
+        selected = scores.topk(searched, dim=1, largest=False, sorted=True).indices
+    weights = adaptive_neighbor_weights(distances.gather(1, selected), k, cutoff=cutoff)
+    return torch.zeros_like(distances).scatter(1, selected[:, :k], weights)
+
+
+def _limit_reason(cutoff: str, candidates: str) -> str:
+    if cutoff == "k_plus_1":
+        return f"cutoff='k_plus_1' needs k + 1 of the {candidates} candidate neighbours"
+    return f"cutoff='kth' needs k of the {candidates} candidate neighbours"

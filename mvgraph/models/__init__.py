@@ -1,0 +1,30 @@
+"""Estimators, one module per method, and the registry of their command-line names."""
+
+from __future__ import annotations
+
+from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
+from mvgraph.models.concat_kmeans import ConcatKMeans
+from mvgraph.models.dmac import DMAC
+
+METHODS: dict[str, type[MultiViewClusterer]] = {
+    "concat-kmeans": ConcatKMeans,
+    "dmac": DMAC,
+}
+
+
+def get_method(name: str) -> type[MultiViewClusterer]:
+    """The estimator class registered under ``name`` (lower case, hyphenated)."""
+    key = name.lower().replace("_", "-")
+    if key not in METHODS:
+        raise ValueError(f"unknown method {name!r}; choose one of {sorted(METHODS)}")
+    return METHODS[key]
+
+
+__all__ = [
+    "DMAC",
+    "METHODS",
+    "ConcatKMeans",
+    "DeepMultiViewClusterer",
+    "MultiViewClusterer",
+    "get_method",
+]

@@ -1,0 +1,184 @@
+"""Estimator bases in the scikit-learn style.
+
+:class:`MultiViewClusterer` owns what every method shares: input validation, per-view
+scaling fitted on the training data, and the ``fit`` / ``predict`` / ``fit_predict`` /
+``transform`` / ``score`` contract; new samples go to the nearest of
+``cluster_centers_`` unless a method overrides ``_assign``.
+:class:`DeepMultiViewClusterer` adds the neural path: build a module from the view
+dimensions, train it through the method's phases with :class:`~mvgraph.training.Trainer`,
+embed, and cluster the embedding.
+
+Views are a list of arrays (numpy, scipy.sparse, torch), one ``[n, d_v]`` per view,
+or a :class:`~mvgraph.data.MultiViewData`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor, nn
+
+from mvgraph.cluster import kmeans, nearest_centroid
+from mvgraph.data import MultiViewData, ViewScaler, as_multiview
+from mvgraph.metrics import acc
+from mvgraph.training import Phase, Trainer
+from mvgraph.utils import resolve_device, seed_everything
+
+ViewsLike = Sequence[Any] | MultiViewData
+
+
+class MultiViewClusterer(ClusterMixin, BaseEstimator):
+    """Base of every mvgraph estimator.
+
+    Subclasses store their hyper-parameters in ``__init__`` (unchanged, as
+    scikit-learn requires), set ``default_scaler``, and implement ``_fit`` and
+    ``_embed``. After ``fit``: ``labels_`` ``[n]``, ``embedding_``
+    ``[n, e]``, ``history_`` (list of per-epoch records), ``scaler_`` and
+    ``n_features_in_views_``.
+    """
+
+    default_scaler: ClassVar[str] = "minmax"
+
+    def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
+        """Learn the clustering of the training views ``Xs`` (``y`` only for metrics)."""
+        data = as_multiview(Xs, y)
+        self._check_n_clusters(data.n_samples)
+        self.scaler_ = ViewScaler(self.scaler_method).fit(data.views)
+        self.n_features_in_views_ = list(data.dims)
+        self._fit(self.scaler_.transform(data.views), data.labels)
+        return self
+
+    def predict(self, Xs: ViewsLike) -> np.ndarray:
+        """Cluster labels ``[n]`` of new samples, from the fitted model."""
+        return self._assign(self._embed(self._prepare(Xs)))
+
+    def fit_predict(self, Xs: ViewsLike, y: Any = None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(Xs, y).labels_
+
+    def transform(self, Xs: ViewsLike) -> np.ndarray:
+        """Embedding ``[n, e]`` of new samples."""
+        return self._embed(self._prepare(Xs))
+
+    def score(self, Xs: ViewsLike, y: Any) -> float:
+        """Clustering accuracy (Hungarian matching) of ``predict(Xs)`` against ``y``."""
+        return acc(y, self.predict(Xs))
+
+    @property
+    def scaler_method(self) -> str:
+        """The per-view scaler used: the ``scaler`` parameter, or the method's default."""
+        scaler = getattr(self, "scaler", "auto")
+        return self.default_scaler if scaler == "auto" else scaler
+
+    def _prepare(self, Xs: ViewsLike) -> list:
+        check_is_fitted(self, "scaler_")
+        data = as_multiview(Xs)
+        if list(data.dims) != self.n_features_in_views_:
+            raise ValueError(
+                f"views must have the dimensions seen in fit, {self.n_features_in_views_}; "
+                f"got {list(data.dims)}"
+            )
+        return self.scaler_.transform(data.views)
+
+    def _check_n_clusters(self, n_samples: int) -> None:
+        k = self.n_clusters
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_clusters must be a positive integer; got {k!r}")
+        if k > n_samples:
+            raise ValueError(
+                f"n_clusters={k} exceeds the number of samples ({n_samples}); "
+                "a clustering needs at least one sample per cluster"
+            )
+
+    @abstractmethod
+    def _fit(self, views: list, labels: np.ndarray | None) -> None:
+        """Fit on scaled views; set ``labels_``, ``embedding_`` and ``history_``."""
+
+    @abstractmethod
+    def _embed(self, views: list) -> np.ndarray:
+        """Embedding ``[n, e]`` of scaled views."""
+
+    def _assign(self, embedding: np.ndarray) -> np.ndarray:
+        """Cluster labels ``[n]`` of an embedding: its nearest ``cluster_centers_``."""
+        return nearest_centroid(embedding, self.cluster_centers_)
+
+
+class DeepMultiViewClusterer(MultiViewClusterer):
+    """Base of the neural methods.
+
+    Subclasses implement ``_build`` (the ``nn.Module`` for the view dimensions),
+    ``_phases`` (how to train it) and ``_forward_embedding`` (the embedding the
+    clusters are read from). By default labels are k-means on the embedding
+    (``n_init`` restarts) and new samples go to the nearest centroid; methods whose
+    labels come from a clustering head override ``_cluster`` and ``_assign``.
+
+    The subclass ``__init__`` must define ``n_clusters``, ``scaler``, ``device``,
+    ``random_state``, ``verbose`` and may define ``eval_every``, ``n_init`` and
+    ``checkpoint_path``.
+    """
+
+    def _fit(self, views: list, labels: np.ndarray | None) -> None:
+        seed = seed_everything(self.random_state)
+        self.device_ = resolve_device(self.device)
+        tensors = views_to_tensors(views, self.device_)
+        model = self._build([view.shape[1] for view in tensors]).to(self.device_)
+        trainer = Trainer(
+            verbose=self.verbose,
+            random_state=seed,
+            eval_every=getattr(self, "eval_every", 1),
+            checkpoint_path=getattr(self, "checkpoint_path", None),
+        )
+        self.model_ = model
+        self.history_ = trainer.fit(
+            model,
+            self._phases(model, tensors),
+            tensors,
+            labels=labels,
+            predict=lambda: self._cluster(self._embed_tensors(tensors), quick=True)[0],
+        )
+        self.embedding_ = self._embed_tensors(tensors)
+        self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
+
+    def _embed(self, views: list) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self._embed_tensors(views_to_tensors(views, self.device_))
+
+    def _embed_tensors(self, tensors: list[Tensor]) -> np.ndarray:
+        self.model_.eval()
+        with torch.no_grad():
+            return self._forward_embedding(self.model_, tensors).float().cpu().numpy()
+
+    def _cluster(self, embedding: np.ndarray, *, quick: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and centres of an embedding: k-means, one restart when ``quick``."""
+        result = kmeans(
+            embedding,
+            self.n_clusters,
+            n_init=1 if quick else getattr(self, "n_init", 10),
+            random_state=self.random_state,
+        )
+        return result.labels, result.centroids
+
+    @abstractmethod
+    def _build(self, dims: list[int]) -> nn.Module:
+        """The method's module for views of dimensions ``dims``."""
+
+    @abstractmethod
+    def _phases(self, model: nn.Module, views: list[Tensor]) -> list[Phase]:
+        """The training phases; ``views`` are the full-data tensors."""
+
+    @abstractmethod
+    def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
+        """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
+
+
+def views_to_tensors(views: list, device: torch.device) -> list[Tensor]:
+    """Dense float32 tensors on ``device``; sparse views are densified."""
+    dense = [view.toarray() if sp.issparse(view) else view for view in views]
+    return [torch.as_tensor(np.asarray(view), dtype=torch.float32, device=device) for view in dense]

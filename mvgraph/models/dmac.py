@@ -1,0 +1,429 @@
+r"""DMAC: deep multi-view anchor clustering with learnable anchors (Wang, Zeng, Chen and Li,
+AAAI 2025).
+
+Each view :math:`a` is encoded to row-normalised :math:`\mathbf{Z}^{(a)}`; the fused
+embedding is :math:`\mathbf{Z} = \operatorname{normalize}(\frac{1}{V}\sum_a
+\mathbf{Z}^{(a)})`. After a reconstruction pretraining, every epoch of the main phase
+re-computes initial anchors :math:`\hat{\mathbf{U}}` by k-means on the current
+:math:`\mathbf{Z}`, and every step perturbs them into :math:`\mathbf{U}`
+(:class:`~mvgraph.nn.AnchorPerturbation`), builds one CAN anchor graph
+:math:`\mathbf{S}^{(a)}` per view (:func:`~mvgraph.graphs.anchor_graph`), runs one anchor
+graph convolution stack per view (:class:`~mvgraph.nn.AGCNConv`) from
+:math:`\mathbf{F}^{(0)} = \mathbf{U}` to anchor cluster distributions
+:math:`\mathbf{F}^{(a)}`, and minimises
+
+.. math::
+    \mathcal{L} = \sum_a \Big( \mathcal{L}_{AL}(\mathbf{Z}^{(a)}, \mathbf{U})
+    - \alpha \sum_{b > a} I(\mathbf{F}^{(a)}, \mathbf{F}^{(b)})
+    + \beta \sum_{i,j} g^{(a)}_{ij} \lVert \mathbf{z}_i - \mathbf{z}_j \rVert^2 \Big),
+    \qquad \mathbf{G}^{(a)} = \mathbf{S}^{(a)}\mathbf{D}^{-1}\mathbf{S}^{(a)\top}
+
+(Eq. 16; :func:`~mvgraph.losses.anchor_entropy`, :func:`~mvgraph.losses.mutual_information`
+in its IIC form, :meth:`~mvgraph.graphs.AnchorGraph.structure_energy`). Labels are
+k-means on :math:`\mathbf{Z}`. Every step is :math:`O(nm)`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mvgraph.graphs import AnchorGraph, anchor_graph, select_anchors
+from mvgraph.losses import anchor_entropy, mutual_information
+from mvgraph.models.base import DeepMultiViewClusterer
+from mvgraph.nn import AGCNConv, AnchorPerturbation
+from mvgraph.training import Batch, Phase
+
+
+@dataclass(frozen=True)
+class DMACConfig:
+    """Defaults of :class:`DMAC` and where each comes from."""
+
+    n_anchors: int | None = None  # paper, Setups: m = floor(sqrt(n·c)) (Nie, Wang and Li 2019)
+    k: int = 5  # reference code: anchors per sample at the start (paper: "parameter-free")
+    k_step: int = 5  # reference code: k grows by its initial value ...
+    k_every: int = 20  # ... after main epochs 20, 40, ...; capped at floor(m / c)
+    alpha: float = 1e3  # reference code default; paper grid {1e-3, ..., 1e3}, large preferred
+    beta: float = 1e3  # reference code default; paper grid {1e-3, ..., 1e3}, large preferred
+    pretrain_epochs: int = 1000  # reference code (max_preEpoch), full batch
+    epochs: int = 50  # reference code (max_epoch); the paper says "maximal iterations 100"
+    lr_pretrain: float = 1e-3  # reference code (lr1)
+    lr: float = 5e-3  # reference code (lr2); a fresh optimiser for the main phase
+    optimizer: str = "rmsprop"  # paper, Joint loss and optimizer; reference code RMSprop
+    batch_size: int | None = None  # reference code: full batch
+    hidden_dim: int = 256  # reference code (hidden_size)
+    embedding_dim: int = 64  # reference code (emblem_size)
+    agcn_hidden: int = 16  # reference code: embedding_dim / 4
+    scaler: str = "l2"  # paper, Real-world datasets: rows L2-normalised (code F.normalize)
+
+
+DEFAULTS = DMACConfig()
+
+# Per-dataset overrides of the defaults; none is needed so far.
+PRESETS: dict[str, dict] = {}
+
+
+def _two_layer(in_features: int, hidden: int, out_features: int) -> nn.Sequential:
+    """Linear–LeakyReLU–Linear–LeakyReLU (the encoder and decoder shape of DMAC)."""
+    return nn.Sequential(
+        nn.Linear(in_features, hidden),
+        nn.LeakyReLU(),
+        nn.Linear(hidden, out_features),
+        nn.LeakyReLU(),
+    )
+
+
+class AnchorClusterHead(nn.Module):
+    r"""Two anchor graph convolutions to anchor cluster distributions (DMAC Eq. 11):
+    :math:`\mathbf{F} = \operatorname{softmax}(\hat{\mathbf{A}}\,
+    \operatorname{LeakyReLU}(\hat{\mathbf{A}}\mathbf{U}\mathbf{W}_1)\mathbf{W}_2)`,
+    :math:`\hat{\mathbf{A}} = \mathbf{D}^{-1}\mathbf{S}^\top\mathbf{S}`, bias-free.
+
+    Shapes:
+        - **input:** anchors :math:`(m, d)` and an anchor graph with ``size=(n, m)``
+        - **output:** :math:`(m, c)`, rows summing to 1
+    """
+
+    def __init__(self, in_channels: int, hidden: int, n_clusters: int) -> None:
+        super().__init__()
+        self.conv1 = AGCNConv(in_channels, hidden)
+        self.conv2 = AGCNConv(hidden, n_clusters)
+
+    def forward(self, anchors: Tensor, graph: AnchorGraph) -> Tensor:
+        hidden = F.leaky_relu(self.conv1(anchors, graph))
+        return torch.softmax(self.conv2(hidden, graph), dim=1)
+
+
+class DMACNetwork(nn.Module):
+    """The DMAC module: view encoders and decoders, the anchor perturbation generator
+    (``None`` without perturbation) and one :class:`AnchorClusterHead` per view
+    (``None`` without consistency or with a single view).
+
+    Args:
+        dims: input dimension of every view.
+        n_clusters: number of clusters :math:`c`.
+        hidden_dim: encoder/decoder hidden width.
+        embedding_dim: embedding width :math:`d`.
+        agcn_hidden: hidden width of the anchor graph convolutions.
+        perturbation: build the perturbation generator.
+        consistency: build the anchor cluster heads.
+    """
+
+    def __init__(
+        self,
+        dims: list[int],
+        n_clusters: int,
+        *,
+        hidden_dim: int = DEFAULTS.hidden_dim,
+        embedding_dim: int = DEFAULTS.embedding_dim,
+        agcn_hidden: int = DEFAULTS.agcn_hidden,
+        perturbation: bool = True,
+        consistency: bool = True,
+    ) -> None:
+        super().__init__()
+        self.encoders = nn.ModuleList(_two_layer(d, hidden_dim, embedding_dim) for d in dims)
+        self.decoders = nn.ModuleList(_two_layer(embedding_dim, hidden_dim, d) for d in dims)
+        self.perturbation = AnchorPerturbation(embedding_dim) if perturbation else None
+        self.heads = (
+            nn.ModuleList(AnchorClusterHead(embedding_dim, agcn_hidden, n_clusters) for _ in dims)
+            if consistency and len(dims) > 1
+            else None
+        )
+
+    def encode(self, views: list[Tensor]) -> tuple[list[Tensor], Tensor]:
+        r"""View embeddings :math:`\mathbf{Z}^{(a)}` ``[n, d]`` (rows of unit norm) and the
+        fused :math:`\mathbf{Z} = \operatorname{normalize}(\text{mean}_a\,\mathbf{Z}^{(a)})`."""
+        pairs = zip(self.encoders, views, strict=True)
+        embeddings = [F.normalize(encoder(view), dim=1) for encoder, view in pairs]
+        fused = F.normalize(torch.stack(embeddings).mean(0), dim=1)
+        return embeddings, fused
+
+    def reconstruct(self, fused: Tensor) -> list[Tensor]:
+        """Row-normalised reconstruction ``[n, d_v]`` of every view from the fused ``[n, d]``."""
+        return [F.normalize(decoder(fused), dim=1) for decoder in self.decoders]
+
+    def anchors(self, initial: Tensor) -> Tensor:
+        r"""Anchors :math:`\mathbf{U}` ``[m, d]`` from the k-means anchors ``initial``:
+        perturbed by the generator, or only row-normalised without it."""
+        if self.perturbation is None:
+            return F.normalize(initial, dim=1)
+        return self.perturbation(initial)
+
+
+def reconstruction_terms(model: DMACNetwork, views: list[Tensor]) -> dict[str, Tensor]:
+    r"""Pretraining loss :math:`\sum_v \operatorname{MSE}(\operatorname{normalize}
+    (\mathbf{X}^{(v)}), \hat{\mathbf{X}}^{(v)})` with every view decoded from the fused
+    embedding."""
+    _, fused = model.encode(views)
+    loss = sum(
+        F.mse_loss(rebuilt, F.normalize(view, dim=1))
+        for rebuilt, view in zip(model.reconstruct(fused), views, strict=True)
+    )
+    return {"reconstruction": loss}
+
+
+def dmac_terms(
+    model: DMACNetwork,
+    views: list[Tensor],
+    anchors: Tensor,
+    k: int,
+    *,
+    alpha: float,
+    beta: float,
+) -> dict[str, Tensor]:
+    r"""The weighted terms of DMAC's joint loss (Eq. 16) on a batch of rows.
+
+    Every view's anchor graph links the batch rows of :math:`\mathbf{Z}^{(a)}` to their
+    ``k`` nearest anchors :math:`\mathbf{U}`, so a batch holding all rows (in any order)
+    gives the full-batch loss.
+
+    Returns:
+        ``al`` = :math:`\sum_a \mathcal{L}_{AL}^{(a)}` (only with a perturbation generator),
+        ``cm`` = :math:`-\alpha \sum_{a<b} I(\mathbf{F}^{(a)}, \mathbf{F}^{(b)})` (only with
+        anchor cluster heads) and ``sp`` = :math:`\beta \sum_a \sum_{ij} g^{(a)}_{ij}
+        \lVert \mathbf{z}_i - \mathbf{z}_j \rVert^2`.
+    """
+    embeddings, fused = model.encode(views)
+    graphs = [anchor_graph(z, anchors, k) for z in embeddings]
+    terms: dict[str, Tensor] = {}
+    if model.perturbation is not None:
+        terms["al"] = sum(anchor_entropy(z, anchors) for z in embeddings)
+    if model.heads is not None:
+        clusters = [head(anchors, graph) for head, graph in zip(model.heads, graphs, strict=True)]
+        information = sum(
+            mutual_information(clusters[a], clusters[b])
+            for a in range(len(clusters))
+            for b in range(a + 1, len(clusters))
+        )
+        terms["cm"] = -alpha * information
+    terms["sp"] = beta * sum(graph.structure_energy(fused) for graph in graphs)
+    return terms
+
+
+def scheduled_k(epoch: int, k: int, step: int, every: int, cap: int, n_anchors: int) -> int:
+    """Anchors per sample in main epoch ``epoch`` (0-based), as the reference code grows it.
+
+    ``k`` for epochs ``0 .. every``; after ``t`` growth points (the ends of epochs
+    ``every, 2·every, ...``) ``min(k + t·step, cap)``. Always within ``[1, n_anchors - 1]``.
+    """
+    grown = max(0, (epoch - 1) // every) if every > 0 else 0
+    value = k if grown == 0 else min(k + grown * step, cap)
+    return max(1, min(value, n_anchors - 1))
+
+
+@dataclass
+class _AnchorState:
+    """What the main phase carries between epochs and steps: the k-means anchors of the
+    epoch ``[m, d]``, the perturbed anchors of the last step ``[m, d]`` and ``k``."""
+
+    initial: Tensor | None = None
+    anchors: Tensor | None = None
+    k: int | None = None
+
+
+class DMAC(DeepMultiViewClusterer):
+    r"""Deep Multi-view Anchor Clustering (Wang, Zeng, Chen and Li, AAAI 2025).
+
+    Defaults follow the reference code (see :class:`DMACConfig`). The anchors per sample
+    start at ``k`` and grow by ``k_step`` after main epochs ``k_every, 2·k_every, ...``,
+    capped at :math:`\lfloor m/c \rfloor` (which can lower ``k``, e.g. to 3 on PIE) and at
+    :math:`m - 1`.
+
+    Args:
+        n_clusters: number of clusters :math:`c`.
+        n_anchors: anchors :math:`m`; ``None`` = :math:`\lfloor\sqrt{n c}\rfloor`.
+        k: anchors per sample in the first main epochs.
+        k_step: growth of ``k`` at every growth point (0: no growth; the cap still applies).
+        k_every: main epochs between growth points (0: never grow).
+        alpha: weight of the consistency (mutual information) term.
+        beta: weight of the structure preservation term.
+        pretrain_epochs: epochs of reconstruction pretraining.
+        epochs: epochs of the main phase.
+        lr_pretrain: learning rate of pretraining.
+        lr: learning rate of the main phase.
+        optimizer: ``"rmsprop"`` or ``"adam"``.
+        batch_size: rows per step; ``None`` trains on the full data. Anchors (and the
+            AGCN) are global; each batch links its rows to them.
+        hidden_dim: encoder/decoder hidden width.
+        embedding_dim: embedding width.
+        agcn_hidden: hidden width of the anchor graph convolutions.
+        perturbation: use the anchor perturbation generator and the anchor entropy loss
+            (``False`` is the paper's wo/PD ablation: anchors are the row-normalised
+            k-means centroids).
+        consistency: use the AGCN heads and the mutual information loss (``False`` is the
+            paper's wo/CM ablation).
+        scaler: per-view scaling; ``"auto"`` = ``"l2"`` (rows of unit norm).
+        n_init: k-means restarts for the final labels.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
+        random_state: seed of the weights, the anchors, the noise and the k-means.
+        verbose: 0 silent, 1 progress bars.
+        eval_every: epochs between metric evaluations when labels are passed to ``fit``.
+
+    Attributes:
+        labels_: cluster of every training sample, ``[n]``.
+        embedding_: fused embedding :math:`\mathbf{Z}`, ``[n, embedding_dim]``.
+        cluster_centers_: k-means centroids of the embedding, ``[c, embedding_dim]``.
+        anchors_: the anchors :math:`\mathbf{U}` of the last training step,
+            ``[m, embedding_dim]`` (``None`` when ``epochs == 0``).
+        n_anchors_: the number of anchors :math:`m` used.
+        k_: anchors per sample in the last main epoch.
+        history_: per-epoch loss terms (``reconstruction``; ``al``, ``cm``, ``sp``) and
+            metrics.
+        model_: the trained :class:`DMACNetwork`.
+    """
+
+    default_scaler = DEFAULTS.scaler
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        n_anchors: int | None = DEFAULTS.n_anchors,
+        k: int = DEFAULTS.k,
+        k_step: int = DEFAULTS.k_step,
+        k_every: int = DEFAULTS.k_every,
+        alpha: float = DEFAULTS.alpha,
+        beta: float = DEFAULTS.beta,
+        pretrain_epochs: int = DEFAULTS.pretrain_epochs,
+        epochs: int = DEFAULTS.epochs,
+        lr_pretrain: float = DEFAULTS.lr_pretrain,
+        lr: float = DEFAULTS.lr,
+        optimizer: str = DEFAULTS.optimizer,
+        batch_size: int | None = DEFAULTS.batch_size,
+        hidden_dim: int = DEFAULTS.hidden_dim,
+        embedding_dim: int = DEFAULTS.embedding_dim,
+        agcn_hidden: int = DEFAULTS.agcn_hidden,
+        perturbation: bool = True,
+        consistency: bool = True,
+        scaler: str = "auto",
+        n_init: int = 10,
+        device: str = "auto",
+        random_state: int | None = None,
+        verbose: int = 0,
+        eval_every: int = 1,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.n_anchors = n_anchors
+        self.k = k
+        self.k_step = k_step
+        self.k_every = k_every
+        self.alpha = alpha
+        self.beta = beta
+        self.pretrain_epochs = pretrain_epochs
+        self.epochs = epochs
+        self.lr_pretrain = lr_pretrain
+        self.lr = lr
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.hidden_dim = hidden_dim
+        self.embedding_dim = embedding_dim
+        self.agcn_hidden = agcn_hidden
+        self.perturbation = perturbation
+        self.consistency = consistency
+        self.scaler = scaler
+        self.n_init = n_init
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.eval_every = eval_every
+
+    def _fit(self, views: list, labels: np.ndarray | None) -> None:
+        super()._fit(views, labels)
+        state = self.__dict__.pop("_anchor_state")
+        self.anchors_ = None if state.anchors is None else state.anchors.float().cpu().numpy()
+        self.k_ = state.k
+
+    def _build(self, dims: list[int]) -> DMACNetwork:
+        for name in ("hidden_dim", "embedding_dim", "agcn_hidden"):
+            _check_int(name, getattr(self, name), least=1)
+        return DMACNetwork(
+            dims,
+            self.n_clusters,
+            hidden_dim=self.hidden_dim,
+            embedding_dim=self.embedding_dim,
+            agcn_hidden=self.agcn_hidden,
+            perturbation=self.perturbation,
+            consistency=self.consistency,
+        )
+
+    def _phases(self, model: DMACNetwork, views: list[Tensor]) -> list[Phase]:
+        n = views[0].shape[0]
+        m = self._resolve_n_anchors(n)
+        self.n_anchors_ = m
+        for name, least in (
+            ("k", 1),
+            ("k_step", 0),
+            ("k_every", 0),
+            ("pretrain_epochs", 0),
+            ("epochs", 0),
+        ):
+            _check_int(name, getattr(self, name), least=least)
+        for name in ("alpha", "beta"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        state = self._anchor_state = _AnchorState()
+        cap = max(1, m // self.n_clusters)
+
+        def refresh_anchors(epoch: int) -> None:
+            with torch.no_grad():
+                fused = model.encode(views)[1]
+            seed = int(torch.randint(0, 2**31 - 1, ()).item())
+            state.initial = select_anchors(fused, m, random_state=seed, n_init=1)
+            state.k = scheduled_k(epoch, self.k, self.k_step, self.k_every, cap, m)
+
+        def main_loss(batch: Batch) -> dict[str, Tensor]:
+            anchors = model.anchors(state.initial)
+            state.anchors = anchors.detach()
+            return dmac_terms(
+                model, batch.views, anchors, state.k, alpha=self.alpha, beta=self.beta
+            )
+
+        decoder_ids = {id(p) for p in model.decoders.parameters()}
+        return [
+            Phase(
+                "pretrain",
+                self.pretrain_epochs,
+                lambda batch: reconstruction_terms(model, batch.views),
+                [*model.encoders.parameters(), *model.decoders.parameters()],
+                optimizer=self.optimizer,
+                lr=self.lr_pretrain,
+                batch_size=self.batch_size,
+            ),
+            Phase(
+                "main",
+                self.epochs,
+                main_loss,
+                [p for p in model.parameters() if id(p) not in decoder_ids],
+                optimizer=self.optimizer,
+                lr=self.lr,
+                batch_size=self.batch_size,
+                on_epoch_start=refresh_anchors,
+            ),
+        ]
+
+    def _forward_embedding(self, model: DMACNetwork, views: list[Tensor]) -> Tensor:
+        return model.encode(views)[1]
+
+    def _resolve_n_anchors(self, n: int) -> int:
+        if self.n_anchors is None:
+            m = math.isqrt(n * int(self.n_clusters))
+        else:
+            _check_int("n_anchors", self.n_anchors, least=2)
+            m = int(self.n_anchors)
+        if not 2 <= m <= n:
+            raise ValueError(
+                f"DMAC needs 2 <= n_anchors <= n_samples ({n}); got n_anchors={m}"
+                + (" from floor(sqrt(n * n_clusters))" if self.n_anchors is None else "")
+            )
+        return m
+
+
+def _check_int(name: str, value: object, *, least: int) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")

@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+import scipy.io
+
+from mvgraph.cli import main
+from mvgraph.data import MultiViewData, load_mat, load_views
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_fit_writes_results(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "fit", "concat-kmeans", "--data",
+                              "synthetic:n=300,views=2,clusters=3,dim=8", "--seed", "1",
+                              "--set", "n_init=2", "--out", str(out))
+    assert code == 0
+    assert "ACC" in stdout and "NMI" in stdout and "PUR" in stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("acc", "nmi", "purity", "ari", "fscore"):
+        assert 0.0 <= metrics[key] <= 1.0 or key == "ari"
+    assert metrics["method"] == "concat-kmeans" and metrics["seed"] == 1
+    assert metrics["params"]["n_init"] == 2 and metrics["scaler"] == "minmax"
+    assert np.load(out / "labels.npy").shape == (300,)
+    assert np.load(out / "embedding.npy").shape[0] == 300
+
+
+def test_bench_writes_json_and_table(tmp_path, capsys):
+    code, stdout, _ = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets",
+                              "synthetic:n=200,views=2,clusters=4", "--seeds", "2",
+                              "--name", "smoke", "--out", str(tmp_path))
+    assert code == 0
+    report = json.loads((tmp_path / "smoke.json").read_text())
+    assert len(report["runs"]) == 2 and report["summary"][0]["seeds"] == [0, 1]
+    assert {"acc", "acc_std", "nmi", "seconds"} <= set(report["summary"][0])
+    assert "| concat-kmeans |" in (tmp_path / "smoke.md").read_text()
+
+
+def test_datasets_lists_registry(capsys):
+    code, stdout, _ = run_cli(capsys, "datasets")
+    assert code == 0
+    assert "handwritten" in stdout and "present" in stdout
+
+
+def _assert_same_one_line_error(capsys, path, api_call):
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", str(path))
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mvgraph: error: ")
+    with pytest.raises(ValueError) as raised:
+        api_call(path)
+    assert lines[0] == f"mvgraph: error: {raised.value}"
+
+
+def test_truncated_mat_file(tmp_path, capsys):
+    path = tmp_path / "cut.mat"
+    rng = np.random.default_rng(0)
+    scipy.io.savemat(path, {"X1": rng.normal(size=(50, 20)), "X2": rng.normal(size=(50, 9)),
+                            "Y": np.arange(50) % 3})
+    path.write_bytes(path.read_bytes()[:3000])
+    _assert_same_one_line_error(capsys, path, load_mat)
+
+
+def test_view_with_nan(tmp_path, capsys):
+    path = tmp_path / "nan.mat"
+    view = np.ones((20, 3))
+    view[4, 2] = np.nan
+    scipy.io.savemat(path, {"X1": view, "X2": np.ones((20, 2)), "Y": np.arange(20) % 2})
+    _assert_same_one_line_error(capsys, path, load_mat)
+
+
+def test_views_with_different_sample_counts(tmp_path, capsys):
+    path = tmp_path / "mismatch.npz"
+    np.savez(path, view_0=np.ones((20, 3)), view_1=np.ones((19, 3)))
+    _assert_same_one_line_error(capsys, path, load_views)
+    with pytest.raises(ValueError, match="same number of samples"):
+        MultiViewData([np.ones((20, 3)), np.ones((19, 3))])
+
+
+def test_unknown_method_parameter(capsys):
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=50",
+                              "--set", "epochs=3")
+    assert code == 2 and "unknown parameter(s) ['epochs']" in stderr
+
+
+def test_more_clusters_than_samples(capsys):
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=50",
+                              "--clusters", "60")
+    assert code == 2 and "n_clusters=60 exceeds the number of samples (50)" in stderr
+
+
+def test_unknown_dataset(capsys):
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "no-such-set")
+    assert code == 2 and "no-such-set" in stderr

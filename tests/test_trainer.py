@@ -1,0 +1,154 @@
+"""The trainer and the deep-estimator base, exercised through a small autoencoder method."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mvgraph.data import make_multiview_blobs
+from mvgraph.models import DeepMultiViewClusterer
+from mvgraph.training import Batch, NonFiniteLossError, Phase, Trainer
+
+
+class TinyAutoencoder(nn.Module):
+    def __init__(self, dims, latent=4):
+        super().__init__()
+        self.encoders = nn.ModuleList(nn.Linear(d, latent) for d in dims)
+        self.decoders = nn.ModuleList(nn.Linear(latent, d) for d in dims)
+
+    def embed(self, views):
+        return torch.stack([enc(v) for enc, v in zip(self.encoders, views)]).mean(0)
+
+
+class AutoencoderKMeans(DeepMultiViewClusterer):
+    """Mean of per-view linear encoders, trained to reconstruct every view; k-means."""
+
+    default_scaler = "standard"
+
+    def __init__(self, n_clusters=3, *, scaler="auto", epochs=(3, 2), batch_size=32,
+                 lr=1e-2, poison_epoch=None, device="cpu", random_state=None, verbose=0,
+                 eval_every=1, n_init=3, checkpoint_path=None):
+        self.n_clusters = n_clusters
+        self.scaler = scaler
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.poison_epoch = poison_epoch
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.eval_every = eval_every
+        self.n_init = n_init
+        self.checkpoint_path = checkpoint_path
+
+    def _build(self, dims):
+        return TinyAutoencoder(dims)
+
+    def _phases(self, model, views):
+        epoch = {"now": -1}
+
+        def reconstruction(batch: Batch):
+            z = model.embed(batch.views)
+            terms = {"rec": sum(nn.functional.mse_loss(dec(z), v)
+                                for dec, v in zip(model.decoders, batch.views))}
+            if epoch["now"] == self.poison_epoch:
+                terms["bad"] = torch.log(torch.zeros((), requires_grad=True) * z.sum())
+            return terms
+
+        def norm_penalty(batch: Batch):
+            return {**reconstruction(batch), "norm": 1e-3 * model.embed(batch.views).pow(2).mean()}
+
+        def count(e):
+            epoch["now"] = e
+
+        return [
+            Phase("pretrain", self.epochs[0], reconstruction, model.parameters(), lr=self.lr),
+            Phase("main", self.epochs[1], norm_penalty, model.parameters(), optimizer="rmsprop",
+                  lr=self.lr / 10, batch_size=self.batch_size, on_epoch_start=count),
+        ]
+
+    def _forward_embedding(self, model, views):
+        return model.embed(views)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_multiview_blobs(n_samples=300, n_views=2, n_clusters=3, dims=[6, 5],
+                                noise=0.05, random_state=0)
+
+
+def test_history_records_every_term_epoch_and_metric(data):
+    model = AutoencoderKMeans(random_state=0).fit(data)
+    history = model.history_
+    assert [(r["phase"], r["epoch"]) for r in history] == [
+        ("pretrain", 0), ("pretrain", 1), ("pretrain", 2), ("main", 0), ("main", 1)]
+    assert all({"rec", "loss", "seconds", "acc", "nmi"} <= set(r) for r in history)
+    assert all("norm" in r for r in history[3:]) and "norm" not in history[0]
+    assert history[-1]["loss"] == pytest.approx(history[-1]["rec"] + history[-1]["norm"])
+    assert history[0]["rec"] > history[2]["rec"]  # it learns
+
+
+def test_fit_predict_transform(data):
+    model = AutoencoderKMeans(random_state=0)
+    labels = model.fit_predict(data)
+    assert labels.shape == (300,) and model.embedding_.shape == (300, 4)
+    assert isinstance(model.model_, nn.Module)
+    np.testing.assert_array_equal(model.predict(data), labels)
+    np.testing.assert_allclose(model.transform(data), model.embedding_, atol=1e-6)
+    assert 0.0 <= model.score(data, data.labels) <= 1.0
+
+
+def test_same_seed_same_labels(data):
+    first = AutoencoderKMeans(random_state=7).fit(data)
+    again = AutoencoderKMeans(random_state=7).fit(data)
+    np.testing.assert_array_equal(first.labels_, again.labels_)
+    np.testing.assert_allclose(first.embedding_, again.embedding_)
+
+
+def test_nan_loss_names_phase_epoch_and_term(data):
+    with pytest.raises(NonFiniteLossError, match=r"'bad'.*'main' at epoch 1"):
+        AutoencoderKMeans(random_state=0, poison_epoch=1).fit(data)
+
+
+def test_checkpoint_written_atomically(data, tmp_path):
+    path = tmp_path / "ckpt.pt"
+    model = AutoencoderKMeans(random_state=0, checkpoint_path=path).fit(data)
+    saved = torch.load(path)
+    assert saved["phase"] == "main" and saved["epoch"] == 1
+    assert len(saved["history"]) == len(model.history_)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_minibatches_cover_the_data_once_per_epoch():
+    views = [torch.arange(10.0).unsqueeze(1)]
+    seen = []
+    weight = nn.Parameter(torch.ones(()))
+
+    def loss(batch):
+        seen.append(batch.index.tolist())
+        assert torch.equal(batch.views[0][:, 0], batch.index.float())
+        return {"w": weight * batch.views[0].sum()}
+
+    Trainer(verbose=0, random_state=0).fit(
+        nn.Module(), [Phase("p", 2, loss, [weight], batch_size=4)], views)
+    assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]
+    assert sorted(sum(seen[:3], [])) == list(range(10))
+    seen.clear()
+    Trainer(verbose=0, random_state=0).fit(
+        nn.Module(), [Phase("p", 1, loss, [weight], batch_size=4, drop_last=True)], views)
+    assert [len(b) for b in seen] == [4, 4]
+
+
+def test_phase_validation():
+    with pytest.raises(ValueError, match="optimizer"):
+        Phase("p", 1, lambda b: {}, [], optimizer="sgd")
+    with pytest.raises(ValueError, match="batch_size"):
+        Phase("p", 1, lambda b: {}, [], batch_size=0)
+
+
+def test_estimator_input_errors(data):
+    with pytest.raises(ValueError, match="exceeds the number of samples"):
+        AutoencoderKMeans(n_clusters=301).fit(data)
+    model = AutoencoderKMeans(random_state=0).fit(data)
+    with pytest.raises(ValueError, match="dimensions seen in fit"):
+        model.predict([data.views[0], data.views[0][:, :4]])

@@ -106,7 +106,7 @@ def load_or_skip(name):
         return load_dataset(name)
     except FileNotFoundError:
         pytest.skip("benchmark data folder not found: set MVGRAPH_DATA to the folder with "
-                    f"{REGISTRY[registry.REGISTRY[name].get('source', name)]['file']}")
+                    f"{REGISTRY[REGISTRY[name].get('source', name)]['file']}")
 
 
 @pytest.mark.parametrize("name", SETS)

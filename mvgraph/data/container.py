@@ -22,10 +22,11 @@ _SCAN_ELEMENTS = 1 << 22
 def check_view(view: Any, argument: str = "view") -> View:
     """One view as stored by :class:`MultiViewData`, without copying when it already fits.
 
-    Dense input becomes a C-contiguous ``float32`` (float32, float16, integer and bool
-    input) or ``float64`` (float64 input) array of shape ``[n, d]``; inputs with more
-    than two axes are flattened to ``[n, prod(rest)]``. Sparse input becomes a float64
-    ``scipy.sparse.csr_matrix``. Torch tensors are detached and moved to the CPU.
+    Dense input becomes a C-contiguous ``float64`` (float64 and wider input) or
+    ``float32`` (anything else: float32, float16, integer, bool) array ``[n, d]``;
+    inputs with more than two axes are flattened to ``[n, prod(rest)]``. Sparse input
+    becomes a float64 ``scipy.sparse.csr_matrix``. Torch tensors are detached and moved
+    to the CPU.
     ``argument`` names the view in error messages. Finiteness is not checked here.
     """
     if sp.issparse(view):
@@ -53,8 +54,9 @@ def check_view(view: Any, argument: str = "view") -> View:
 def count_nonfinite(view: View) -> int:
     """Number of NaN/inf entries; one summation pass when there are none."""
     values = view.data if sp.issparse(view) else view
-    if np.isfinite(np.sum(values, dtype=np.float64)):
-        return 0
+    with np.errstate(over="ignore"):  # an overflowing sum falls back to the exact count
+        if np.isfinite(np.sum(values, dtype=np.float64)):
+            return 0
     values = values.reshape(values.shape[0], -1)
     rows = max(1, _SCAN_ELEMENTS // max(1, values.shape[1]))
     return sum(

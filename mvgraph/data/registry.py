@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def _locate(file_name: str) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sha256(path: str, size: int, mtime_ns: int) -> str:
     """Hex sha256 of a file, memoised per (path, size, modification time)."""
     digest = hashlib.sha256()

@@ -60,18 +60,21 @@ def _check_arguments(
 
 
 def _separated_centers(rng: np.random.Generator, n_clusters: int, latent_dim: int) -> np.ndarray:
-    """``[k, latent_dim]`` centres by farthest-point sampling, closest pair at distance 1."""
+    """``[k, latent_dim]`` centres, closest pair at distance 1.
+
+    Farthest-point sampling over ``32k + 256`` uniform candidates in ``[-1, 1]^latent_dim``
+    (``O(k^2 latent_dim)`` work): each pick maximises its distance to the centres already
+    chosen, and the last such distance is the smallest pairwise gap.
+    """
     candidates = rng.uniform(-1.0, 1.0, size=(32 * n_clusters + 256, latent_dim))
     chosen = [0]
     distance = np.linalg.norm(candidates - candidates[0], axis=1)
+    gap = 1.0
     for _ in range(n_clusters - 1):
         chosen.append(int(np.argmax(distance)))
+        gap = distance[chosen[-1]]
         distance = np.minimum(distance, np.linalg.norm(candidates - candidates[chosen[-1]], axis=1))
-    centers = candidates[chosen]
-    if n_clusters > 1:
-        gaps = np.linalg.norm(centers[:, None] - centers[None], axis=2)
-        centers /= gaps[np.triu_indices(n_clusters, 1)].min()
-    return centers
+    return candidates[chosen] / gap
 
 
 def make_multiview_blobs(
@@ -117,7 +120,7 @@ def make_multiview_blobs(
     rng = np.random.Generator(np.random.SFC64(random_state))
     centers = _separated_centers(rng, n_clusters, latent_dim)
     hidden = 4 * latent_dim
-    input_scale = np.sqrt(latent_dim * np.mean(np.square(centers)) + cluster_std**2)
+    input_scale = np.sqrt(latent_dim * (np.mean(np.square(centers)) + cluster_std**2))
     maps = [
         (
             (rng.standard_normal((latent_dim, hidden)) / input_scale).astype(np.float32),

@@ -253,10 +253,12 @@ class Trainer:
         means = {key: float(value) / max(steps, 1) for key, value in sums.items()}
         if all(math.isfinite(value) for value in means.values()):
             return means
-        for batch_number, (keys, flags) in enumerate(finite_flags):
-            if not bool(flags.all()):
-                bad = [key for key, ok in zip(keys, flags.tolist()) if not ok]
-                break
+        batch_number, keys, flags = next(
+            (number, keys, flags)
+            for number, (keys, flags) in enumerate(finite_flags)
+            if not bool(flags.all())
+        )
+        bad = [key for key, ok in zip(keys, flags.tolist()) if not ok]
         raise NonFiniteLossError(
             f"loss term {bad[0]!r} became non-finite in phase {phase.name!r} at epoch {epoch} "
             f"(batch {batch_number}; non-finite terms: {bad}); "

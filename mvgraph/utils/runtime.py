@@ -30,7 +30,9 @@ def seed_everything(random_state: int | None) -> int:
     if random_state is None:
         random_state = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
     if not isinstance(random_state, (int, np.integer)) or random_state < 0:
-        raise ValueError(f"random_state must be a non-negative integer or None; got {random_state!r}")
+        raise ValueError(
+            f"random_state must be a non-negative integer or None; got {random_state!r}"
+        )
     seed = int(random_state)
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -72,10 +72,10 @@ def test_csr_float64_is_not_copied():
         (([np.array([["a"], ["b"]])],), TypeError, r"^views\[0\] must hold real numbers"),
         (([np.ones((4, 2))], [1, 2, 3]), ValueError,
          r"^labels has 3 entries but views have 4 samples$"),
-        (([np.ones((4, 2))], [0.5, 1, 2, 3]), ValueError, r"^labels must be finite integers"),
-        (([np.ones((4, 2))], [0, 1, np.nan, 3]), ValueError, r"^labels must be finite integers"),
-        (([np.ones((4, 2))], np.ones((4, 2))), ValueError, r"^labels must be 1-d"),
-        (([np.ones((4, 2))], ["a", "b", "a", "b"]), TypeError, r"^labels must be integers"),
+        (([np.ones((4, 2))], [0.5, 1, 2, 3]), ValueError, r"^labels must hold integer labels"),
+        (([np.ones((4, 2))], [0, 1, np.nan, 3]), ValueError, r"^labels must hold finite integer"),
+        (([np.ones((4, 2))], np.ones((4, 2))), ValueError, r"^labels must be a 1-d"),
+        (([np.ones((4, 2))], ["a", "b", "a", "b"]), ValueError, r"^labels must hold integer labels; got dtype"),  # noqa: E501
         (([np.ones((4, 2))], None, None, ["a", "b"]), ValueError, r"^view_names must be 1"),
     ],
 )

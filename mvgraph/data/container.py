@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from mvgraph.utils.validation import as_label_vector
+
 View = np.ndarray | sp.csr_matrix
 
 # Rows per block when scanning a dense view for NaN/inf (bounded temporaries).
@@ -90,19 +92,7 @@ def _check_views(views: Any) -> list[View]:
 
 def _check_labels(labels: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Labels re-coded to ``0..k-1`` (int64) and the original value of each code."""
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    array = np.asarray(labels)
-    if array.ndim == 2 and 1 in array.shape:
-        array = array.ravel()
-    if array.ndim != 1:
-        raise ValueError(f"labels must be 1-d, (n, 1) or (1, n); got shape {array.shape}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"labels must be integers; got dtype {array.dtype}")
-    if array.dtype.kind == "f" and not (
-        np.isfinite(array).all() and np.array_equal(array, np.round(array))
-    ):
-        raise ValueError("labels must be finite integers; got non-integral or NaN/inf values")
+    array = as_label_vector(labels, "labels")
     if array.shape[0] != n_samples:
         raise ValueError(
             f"labels has {array.shape[0]} entries but views have {n_samples} samples"

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from mvgraph.utils.validation import as_label_vector
+
 Labels: TypeAlias = "np.ndarray | torch.Tensor | Sequence[int]"
 
 _AVERAGE_METHODS = ("arithmetic", "geometric", "min", "max")
@@ -237,35 +239,10 @@ def _fscore_pairwise(table: np.ndarray) -> float:
 
 def _check_labels(y_true: Labels, y_pred: Labels) -> tuple[np.ndarray, np.ndarray]:
     """Both labellings as 1-d integer arrays of the same, non-zero length."""
-    true = _as_label_vector(y_true, "y_true")
-    pred = _as_label_vector(y_pred, "y_pred")
+    true = as_label_vector(y_true, "y_true")
+    pred = as_label_vector(y_pred, "y_pred")
     if len(true) != len(pred):
         raise ValueError(
             f"y_true and y_pred must have the same length; got {len(true)} and {len(pred)}"
         )
     return true, pred
-
-
-def _as_label_vector(labels: Labels, name: str) -> np.ndarray:
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    array = np.asarray(labels)
-    if array.ndim == 2 and 1 in array.shape:
-        array = array.ravel()
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-d array of labels; got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one label; got an empty array")
-    if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            raise ValueError(f"{name} must hold finite integer labels; got {array[~finite][0]}")
-        integral = array == np.round(array)
-        if not integral.all():
-            raise ValueError(
-                f"{name} must hold integer labels; got the non-integral value {array[~integral][0]}"
-            )
-        return array.astype(np.int64)
-    if array.dtype.kind not in "biu":
-        raise ValueError(f"{name} must hold integer labels; got dtype {array.dtype}")
-    return array

@@ -1,0 +1,38 @@
+"""Input validation shared across the package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def as_label_vector(labels: Any, name: str) -> np.ndarray:
+    """``labels`` as a 1-d integer array (``(n, 1)`` and ``(1, n)`` are raveled).
+
+    Accepts numpy arrays, sequences and torch tensors; float input must be finite and
+    integral. Raises ``ValueError`` naming ``name`` otherwise, or when empty.
+    """
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    array = np.asarray(labels)
+    if array.ndim == 2 and 1 in array.shape:
+        array = array.ravel()
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array of labels; got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one label; got an empty array")
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise ValueError(f"{name} must hold finite integer labels; got {array[~finite][0]}")
+        integral = array == np.round(array)
+        if not integral.all():
+            raise ValueError(
+                f"{name} must hold integer labels; got the non-integral value {array[~integral][0]}"
+            )
+        return array.astype(np.int64)
+    if array.dtype.kind not in "biu":
+        raise ValueError(f"{name} must hold integer labels; got dtype {array.dtype}")
+    return array

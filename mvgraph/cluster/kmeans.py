@@ -1,10 +1,13 @@
 """k-means with k-means++ seeding, on faiss for CPU data and on torch for GPU tensors.
 
 The objective is the usual inertia :math:`\\sum_i \\min_j \\lVert x_i - c_j \\rVert^2`.
-``n_init`` independent restarts are run and the one with the lowest inertia over the
-fitted points is kept. Like faiss, each restart fits on at most
-``max_points_per_centroid * n_clusters`` randomly drawn points and then assigns every
-sample to its nearest centroid, which keeps the cost linear in ``n`` for large data.
+Every restart is seeded by greedy k-means++ (the seeding scikit-learn uses; faiss's own
+plain k-means++ lands in visibly worse optima on the benchmark sets) and refined by Lloyd
+iterations: faiss's on CPU, ours on torch for GPU tensors. ``n_init`` restarts are run
+and the one with the lowest inertia is kept. By default every sample is used; for large
+data, ``max_points_per_centroid`` fits each restart on at most that many random points
+per cluster (as faiss does by default) and then assigns every sample to its nearest
+centroid, which keeps the cost linear in ``n`` at a small loss of quality.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import numpy as np
 import torch
 
 _BACKENDS = ("auto", "faiss", "torch")
+# Lloyd stops once the squared centroid shift is below this fraction of the mean feature
+# variance (scikit-learn's rule), or when no label changes.
+TOLERANCE = 1e-4
 
 
 class KMeansResult(NamedTuple):
@@ -39,7 +45,7 @@ def kmeans(
     max_iter: int = 50,
     random_state: int | None = None,
     backend: str = "auto",
-    max_points_per_centroid: int | None = 256,
+    max_points_per_centroid: int | None = None,
 ) -> KMeansResult:
     """Cluster the rows of ``x`` into ``n_clusters`` groups.
 
@@ -51,8 +57,8 @@ def kmeans(
         random_state: seed; the same seed gives the same result on the same backend.
         backend: ``"faiss"`` (CPU), ``"torch"`` (any device), or ``"auto"``: torch for
             CUDA tensors, faiss otherwise.
-        max_points_per_centroid: each restart fits on at most this many points per
-            cluster, drawn at random (``None``: always all points).
+        max_points_per_centroid: fit each restart on at most this many random points per
+            cluster (``None``, the default: all points).
     """
     is_tensor = isinstance(x, torch.Tensor)
     data = x.detach() if is_tensor else np.asarray(x)
@@ -128,23 +134,30 @@ def nearest_centroid(
 def _kmeans_faiss(
     x: np.ndarray, k: int, n_init: int, max_iter: int, seed: int, sample_cap: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Greedy k-means++ seeds (as the torch path) refined by faiss's Lloyd iterations."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     n, d = x.shape
-    params = dict(
-        niter=max_iter,
-        nredo=n_init,
-        seed=seed,
-        verbose=False,
-        max_points_per_centroid=max(1, sample_cap // k),
-        min_points_per_centroid=1,
-    )
-    model = faiss.Kmeans(d, k, **params)
-    model.cp.init_method = faiss.ClusteringInitMethod_KMEANS_PLUS_PLUS
-    model.train(x)
-    distances, labels = model.index.search(x, 1)
+    generator = torch.Generator().manual_seed(seed)
+    points = torch.from_numpy(x)
+    best_centroids, best_inertia = None, float("inf")
+    for restart in range(n_init):
+        fit_points = points
+        if n > sample_cap:
+            fit_points = points[torch.randperm(n, generator=generator)[:sample_cap]]
+        seeds = _kmeans_plus_plus(fit_points, k, generator).numpy()
+        model = faiss.Kmeans(
+            d, k, niter=max_iter, nredo=1, seed=seed + restart, verbose=False,
+            max_points_per_centroid=max(1, sample_cap // k), min_points_per_centroid=1,
+        )
+        inertia = model.train(fit_points.numpy(), init_centroids=seeds)
+        if inertia < best_inertia:
+            best_centroids, best_inertia = model.centroids, inertia
+    index = faiss.IndexFlatL2(d)
+    index.add(best_centroids)
+    distances, labels = index.search(x, 1)
     return (
         labels[:, 0].astype(np.int64),
-        np.ascontiguousarray(model.centroids, dtype=np.float32),
+        np.ascontiguousarray(best_centroids, dtype=np.float32),
         float(distances.sum(dtype=np.float64)),
     )
 
@@ -159,13 +172,17 @@ def _kmeans_torch(
         if x.shape[0] > sample_cap:
             keep = torch.randperm(x.shape[0], generator=generator, device=x.device)[:sample_cap]
             fit_points = x[keep]
+        tolerance = TOLERANCE * float(fit_points.var(0).mean())
         centroids = _kmeans_plus_plus(fit_points, k, generator)
+        previous = None
         for _ in range(max_iter):
             labels, _ = _assign(fit_points, centroids)
+            if previous is not None and torch.equal(labels, previous):
+                break
             updated = _update(fit_points, labels, centroids)
-            shift = (updated - centroids).pow(2).sum()
-            centroids = updated
-            if shift <= 1e-10 * fit_points.pow(2).sum().clamp_min(1e-30):
+            shift = float((updated - centroids).pow(2).sum())
+            centroids, previous = updated, labels
+            if shift <= tolerance:
                 break
         _, min_dist = _assign(fit_points, centroids)
         inertia = float(min_dist.sum())

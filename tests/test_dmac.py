@@ -1,0 +1,163 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from mvgraph.data import make_multiview_blobs
+from mvgraph.losses import anchor_entropy, mutual_information
+from mvgraph.metrics import evaluate
+from mvgraph.models import DMAC, METHODS
+from mvgraph.models.dmac import DMACNetwork, dmac_terms, scheduled_k
+from mvgraph.nn import AnchorPerturbation
+
+# lr=1e-3: at the reference 5e-3 the main phase contracts these easy blobs within a few epochs.
+FAST = dict(pretrain_epochs=20, epochs=6, lr=1e-3, eval_every=0)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return make_multiview_blobs(
+        n_samples=240, n_views=3, n_clusters=4, dims=[16, 12, 10], noise=0.05, random_state=0
+    )
+
+
+def _dense_entropy(z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    kernel = 1.0 / (1.0 + ((z[:, None, :] - u[None, :, :]) ** 2).sum(-1))
+    q = kernel / kernel.sum(1, keepdim=True)
+    return -(q * q.log()).sum(1).mean()
+
+
+def test_anchor_entropy_matches_dense_float64_reference():
+    generator = torch.Generator().manual_seed(0)
+    z = torch.randn(7, 3, dtype=torch.float64, generator=generator, requires_grad=True)
+    u = torch.randn(4, 3, dtype=torch.float64, generator=generator, requires_grad=True)
+    value = anchor_entropy(z, u)
+    reference = _dense_entropy(z, u)
+    torch.testing.assert_close(value, reference, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(value, (z, u))
+    expected = torch.autograd.grad(reference, (z, u))
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_anchor_entropy_is_log_m_when_everything_collapses():
+    z = torch.full((9, 5), 0.3)
+    u = torch.full((6, 5), -0.2)
+    torch.testing.assert_close(anchor_entropy(z, u), torch.tensor(math.log(6)))
+
+
+def test_anchor_entropy_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="share d"):
+        anchor_entropy(torch.zeros(3, 2), torch.zeros(4, 3))
+
+
+def test_mutual_information_independent_and_identical():
+    c = 4
+    generator = torch.Generator().manual_seed(1)
+    same_row = torch.softmax(torch.randn(1, c, generator=generator), 1).repeat(50, 1)
+    assert abs(float(mutual_information(same_row, same_row))) < 1e-6
+    one_hot = torch.eye(c).repeat(5, 1)
+    torch.testing.assert_close(mutual_information(one_hot, one_hot), torch.tensor(math.log(c)))
+    hard_a = torch.eye(c)[torch.randint(c, (20000,), generator=generator)]
+    hard_b = torch.eye(c)[torch.randint(c, (20000,), generator=generator)]
+    assert float(mutual_information(hard_a, hard_b)) < 1e-3
+
+
+def test_mutual_information_has_a_gradient():
+    logits = torch.randn(30, 3, requires_grad=True)
+    other = torch.softmax(torch.randn(30, 3), 1)
+    mutual_information(torch.softmax(logits, 1), other).backward()
+    assert logits.grad.abs().sum() > 0
+
+
+def test_anchor_perturbation_normalises_resamples_and_trains():
+    torch.manual_seed(0)
+    layer = AnchorPerturbation(8)
+    initial = torch.randn(10, 8, requires_grad=True)
+    out = layer(initial)
+    torch.testing.assert_close(out.norm(dim=1), torch.ones(10))
+    assert not torch.allclose(out, layer(initial))
+    torch.manual_seed(5)
+    first = layer(initial)
+    torch.manual_seed(5)
+    torch.testing.assert_close(first, layer(initial))
+    (out @ torch.randn(8)).sum().backward()
+    for parameter in (layer.mu.weight, layer.sigma.weight, layer.mu_activation.weight):
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0
+    assert initial.grad is None
+
+
+def test_batch_of_all_rows_gives_the_full_batch_loss():
+    torch.manual_seed(0)
+    dims = [9, 7, 5]
+    model = DMACNetwork(dims, n_clusters=3)
+    views = [torch.randn(40, d) for d in dims]
+    initial = torch.randn(8, 64)
+    order = torch.randperm(40)
+    torch.manual_seed(3)
+    full = dmac_terms(model, views, model.anchors(initial), 2, alpha=10.0, beta=100.0)
+    torch.manual_seed(3)
+    batch = dmac_terms(
+        model, [view[order] for view in views], model.anchors(initial), 2, alpha=10.0, beta=100.0
+    )
+    assert set(full) == {"al", "cm", "sp"} == set(batch)
+    for name in full:
+        torch.testing.assert_close(batch[name], full[name], rtol=1e-4, atol=1e-5)
+
+
+def test_k_schedule_follows_the_reference_code():
+    # PIE: m = 215, c = 68, so the cap floor(m / c) = 3 lowers k after epoch 20.
+    assert [scheduled_k(e, 5, 5, 20, 215 // 68, 215) for e in (0, 20, 21, 49)] == [5, 5, 3, 3]
+    # BBC: m = 58, c = 5, cap 11.
+    assert [scheduled_k(e, 5, 5, 20, 11, 58) for e in (0, 20, 21, 40, 41, 49)] == [
+        5, 5, 10, 10, 11, 11,
+    ]
+    assert scheduled_k(30, 5, 5, 0, 11, 58) == 5
+    assert scheduled_k(0, 5, 5, 20, 11, 4) == 3
+
+
+def test_fit_beats_chance_and_exposes_anchors(blobs):
+    model = DMAC(4, pretrain_epochs=60, epochs=10, lr=1e-3, random_state=0, eval_every=0)
+    model.fit(blobs)
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.7
+    assert model.n_anchors_ == math.isqrt(240 * 4)
+    assert model.anchors_.shape == (model.n_anchors_, 64)
+    np.testing.assert_allclose(np.linalg.norm(model.anchors_, axis=1), 1.0, rtol=1e-5)
+    assert model.embedding_.shape == (240, 64) and model.k_ == 5
+    phases = [record["phase"] for record in model.history_]
+    assert phases == ["pretrain"] * 60 + ["main"] * 10
+    assert {"al", "cm", "sp", "loss"} <= set(model.history_[-1])
+    np.testing.assert_array_equal(model.predict(blobs), model.labels_)
+
+
+def test_ablations_remove_exactly_their_part(blobs):
+    no_pd = DMAC(4, perturbation=False, random_state=0, **FAST).fit(blobs)
+    assert no_pd.model_.perturbation is None
+    assert not any("perturbation" in name for name, _ in no_pd.model_.named_parameters())
+    assert "al" not in no_pd.history_[-1] and {"cm", "sp"} <= set(no_pd.history_[-1])
+
+    no_cm = DMAC(4, consistency=False, random_state=0, **FAST).fit(blobs)
+    assert no_cm.model_.heads is None and no_cm.model_.perturbation is not None
+    assert "cm" not in no_cm.history_[-1] and {"al", "sp"} <= set(no_cm.history_[-1])
+
+
+def test_minibatches_and_seeds(blobs):
+    first = DMAC(4, batch_size=64, random_state=2, **FAST).fit(blobs)
+    steps = [r for r in first.history_ if r["phase"] == "main"]
+    assert len(steps) == FAST["epochs"] and all(math.isfinite(r["loss"]) for r in steps)
+    again = DMAC(4, batch_size=64, random_state=2, **FAST).fit(blobs)
+    np.testing.assert_array_equal(first.labels_, again.labels_)
+
+
+def test_parameters_are_validated_and_cloned(blobs):
+    model = DMAC(4, alpha=0.1, beta=10.0, n_anchors=20, random_state=1)
+    assert clone(model).get_params() == model.get_params()
+    assert METHODS["dmac"] is DMAC and model.scaler_method == "l2"
+    with pytest.raises(ValueError, match="n_anchors"):
+        DMAC(4, n_anchors=1000, **FAST).fit(blobs)
+    with pytest.raises(ValueError, match="k must be"):
+        DMAC(4, k=0, **FAST).fit(blobs)
+    with pytest.raises(ValueError, match="beta"):
+        DMAC(4, beta=-1.0, **FAST).fit(blobs)

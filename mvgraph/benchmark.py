@@ -73,12 +73,14 @@ def run_benchmark(
     name: str | None = None,
     out_dir: str | Path = "benchmarks/results",
     params: Mapping[str, Any] | None = None,
+    use_presets: bool = True,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
 
-    ``params`` (for example from ``--set``) apply to every method. Returns the report
-    that is written to ``<out_dir>/<name>.json``.
+    ``params`` (for example from ``--set``) apply to every method, on top of the
+    method's per-dataset preset when ``use_presets``. Returns the report that is written
+    to ``<out_dir>/<name>.json``.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1; got {seeds}")
@@ -90,6 +92,7 @@ def run_benchmark(
         "datasets": list(datasets),
         "seeds": seeds,
         "params": dict(params or {}),
+        "use_presets": use_presets,
         "environment": _environment(),
         "runs": [],
         "summary": [],
@@ -99,7 +102,9 @@ def run_benchmark(
         for method in methods:
             records = []
             for seed in range(seeds):
-                record = run(method, data, seed=seed, params=params).record()
+                record = run(
+                    method, data, seed=seed, params=params, use_preset=use_presets
+                ).record()
                 records.append(record)
                 report["runs"].append(record)
                 if progress is not None:
@@ -107,6 +112,7 @@ def run_benchmark(
                 _write(report, out, name)
             summary = {"method": method, "dataset": data.name, **summarize(records)}
             summary["scaler"] = records[0]["scaler"]
+            summary["preset"] = records[0]["preset"]
             summary["published"] = reference_result(method, data.name, summary["scaler"])
             report["summary"].append(summary)
             _write(report, out, name)
@@ -114,12 +120,22 @@ def run_benchmark(
 
 
 def markdown_table(report: Mapping[str, Any]) -> str:
-    """Mean ± std (in %) per (method, dataset), with the published numbers beside them."""
+    """Mean ± std (in %) per (method, dataset), with the published numbers beside them.
+
+    A dataset marked ``(preset)`` ran with the method's per-dataset preset; the values
+    are listed under the table.
+    """
     header = ["method", "dataset", "seeds"] + [label for _, label in TABLE_METRICS]
     header += ["time (s)", "published"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    presets = []
     for row in report["summary"]:
-        cells = [row["method"], row["dataset"], str(len(row["seeds"]))]
+        dataset = row["dataset"]
+        if row.get("preset"):
+            presets.append(f"- {row['method']} on {dataset}: " + ", ".join(
+                f"{key}={value!r}" for key, value in row["preset"].items()))
+            dataset += " (preset)"
+        cells = [row["method"], dataset, str(len(row["seeds"]))]
         for key, _ in TABLE_METRICS:
             cells.append(
                 f"{100 * row[key]:.2f} ± {100 * row[f'{key}_std']:.2f}" if key in row else "-"
@@ -127,6 +143,8 @@ def markdown_table(report: Mapping[str, Any]) -> str:
         cells.append(f"{row['seconds']:.2f}")
         cells.append(_format_published(row.get("published")))
         lines.append("| " + " | ".join(cells) + " |")
+    if presets:
+        lines += ["", "Per-dataset presets:", *presets]
     return "\n".join(lines) + "\n"
 
 

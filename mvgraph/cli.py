@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="per-view scaling (default: the method's)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="set a method hyper-parameter; repeatable")
+    fit.add_argument("--no-preset", action="store_true",
+                     help="ignore the method's per-dataset preset (use its defaults)")
     fit.add_argument("--out", default=None,
                      help="output folder (default: runs/<method>/<dataset>/seed<seed>)")
 
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="benchmarks/results", help="results folder")
     bench.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="hyper-parameter for every method; repeatable")
+    bench.add_argument("--no-preset", action="store_true",
+                       help="ignore the methods' per-dataset presets (use their defaults)")
     return parser
 
 
@@ -90,7 +94,8 @@ def _fit(args: argparse.Namespace) -> int:
     if args.scaler is not None:
         params["scaler"] = args.scaler
     data = load_data(args.data)
-    result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params)
+    result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params,
+                 use_preset=not args.no_preset)
     out = Path(args.out or Path("runs") / args.method / Path(result.dataset).stem
                / f"seed{args.seed}")
     write_run(result, out)
@@ -105,7 +110,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
-        params=parse_params(args.set), progress=progress,
+        params=parse_params(args.set), use_presets=not args.no_preset, progress=progress,
     )
     print()
     print(markdown_table(report))

@@ -77,7 +77,10 @@ def parse_params(assignments: Sequence[str]) -> dict[str, Any]:
 
 @dataclass
 class RunResult:
-    """What one run produced: metrics (fractions), timing, labels and embedding."""
+    """What one run produced: metrics (fractions), timing, labels and embedding.
+
+    ``preset`` holds the per-dataset overrides that were applied (empty when none).
+    """
 
     method: str
     dataset: str
@@ -85,6 +88,7 @@ class RunResult:
     params: dict[str, Any]
     scaler: str
     seconds: float
+    preset: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     labels: np.ndarray | None = None
     embedding: np.ndarray | None = None
@@ -105,6 +109,7 @@ class RunResult:
             "n_views": self.n_views,
             "n_clusters": self.n_clusters,
             "params": self.params,
+            "preset": self.preset,
             "mvgraph_version": __version__,
         }
 
@@ -116,8 +121,14 @@ def run(
     seed: int = 0,
     n_clusters: int | None = None,
     params: Mapping[str, Any] | None = None,
+    use_preset: bool = True,
 ) -> RunResult:
-    """Fit ``method`` on ``data`` with ``random_state=seed`` and score it if labels exist."""
+    """Fit ``method`` on ``data`` with ``random_state=seed`` and score it if labels exist.
+
+    When ``use_preset`` is true and the method has a preset for ``data.name`` (see
+    ``MultiViewClusterer.presets``), the preset's values replace the defaults; ``params``
+    override both. The preset actually applied is part of the result.
+    """
     estimator_class = get_method(method)
     params = dict(params or {})
     known = estimator_class().get_params()
@@ -126,6 +137,9 @@ def run(
         raise ValueError(
             f"unknown parameter(s) {unknown} for method {method!r}; valid: {sorted(known)}"
         )
+    preset = dict(estimator_class.presets.get(data.name, {})) if use_preset else {}
+    preset = {key: value for key, value in preset.items() if key not in params}
+    params = {**preset, **params}
     if n_clusters is None:
         if data.n_classes is None:
             raise ValueError("n_clusters is required when the data has no labels")
@@ -142,6 +156,7 @@ def run(
         params=estimator.get_params(),
         scaler=estimator.scaler_method,
         seconds=seconds,
+        preset=preset,
         metrics=metrics,
         labels=np.asarray(estimator.labels_),
         embedding=np.asarray(estimator.embedding_),

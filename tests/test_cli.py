@@ -97,3 +97,25 @@ def test_more_clusters_than_samples(capsys):
 def test_unknown_dataset(capsys):
     code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "no-such-set")
     assert code == 2 and "no-such-set" in stderr
+
+
+def test_presets_apply_per_dataset_and_can_be_switched_off(tmp_path, capsys, monkeypatch):
+    from mvgraph.models import ConcatKMeans
+
+    spec = "synthetic:n=120,views=2,clusters=3,dim=4"
+    monkeypatch.setattr(ConcatKMeans, "presets", {spec: {"n_init": 3, "scaler": "l2"}})
+    code, stdout, _ = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets", spec,
+                              "--seeds", "1", "--set", "n_init=2", "--name", "p",
+                              "--out", str(tmp_path))
+    assert code == 0
+    run = json.loads((tmp_path / "p.json").read_text())["runs"][0]
+    # --set wins over the preset; the rest of the preset applies and is recorded.
+    assert run["params"]["n_init"] == 2 and run["scaler"] == "l2"
+    assert run["preset"] == {"scaler": "l2"}
+    assert "(preset)" in (tmp_path / "p.md").read_text()
+
+    out = tmp_path / "fit"
+    code, _, _ = run_cli(capsys, "fit", "concat-kmeans", "--data", spec, "--no-preset",
+                         "--out", str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert code == 0 and metrics["preset"] == {} and metrics["scaler"] == "minmax"

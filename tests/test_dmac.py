@@ -111,9 +111,8 @@ def test_k_schedule_follows_the_reference_code():
     # PIE: m = 215, c = 68, so the cap floor(m / c) = 3 lowers k after epoch 20.
     assert [scheduled_k(e, 5, 5, 20, 215 // 68, 215) for e in (0, 20, 21, 49)] == [5, 5, 3, 3]
     # BBC: m = 58, c = 5, cap 11.
-    assert [scheduled_k(e, 5, 5, 20, 11, 58) for e in (0, 20, 21, 40, 41, 49)] == [
-        5, 5, 10, 10, 11, 11,
-    ]
+    bbc = [scheduled_k(e, 5, 5, 20, 11, 58) for e in (0, 20, 21, 40, 41, 49)]
+    assert bbc == [5, 5, 10, 10, 11, 11]
     assert scheduled_k(30, 5, 5, 0, 11, 58) == 5
     assert scheduled_k(0, 5, 5, 20, 11, 4) == 3
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,9 +43,15 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     ``_embed``. After ``fit``: ``labels_`` ``[n]``, ``embedding_``
     ``[n, e]``, ``history_`` (list of per-epoch records), ``scaler_`` and
     ``n_features_in_views_``.
+
+    ``presets`` maps a registry data set name to hyper-parameters that override the
+    defaults on that set; the estimator itself never applies them (its defaults are
+    its defaults), :func:`mvgraph.experiment.run` (``mvgraph fit`` and ``bench``) does,
+    and records that it did.
     """
 
     default_scaler: ClassVar[str] = "minmax"
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
         """Learn the clustering of the training views ``Xs`` (``y`` only for metrics)."""

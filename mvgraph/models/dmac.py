@@ -234,6 +234,13 @@ class DMAC(DeepMultiViewClusterer):
     capped at :math:`\lfloor m/c \rfloor` (which can lower ``k``, e.g. to 3 on PIE) and at
     :math:`m - 1`.
 
+    The structure term is minimised by mapping every sample to one point, and the anchor
+    entropy, bounded by :math:`\log m` on the unit sphere, barely resists it. Where the
+    pretrained embedding already separates the clusters (BBC, easy synthetic data) the main
+    phase can therefore contract :math:`\mathbf{Z}` within a few epochs, as the reference
+    code does; a lower ``lr`` only delays it. Pass labels to ``fit`` and read the per-epoch
+    metrics in ``history_`` to see it.
+
     Args:
         n_clusters: number of clusters :math:`c`.
         n_anchors: anchors :math:`m`; ``None`` = :math:`\lfloor\sqrt{n c}\rfloor`.
@@ -278,6 +285,7 @@ class DMAC(DeepMultiViewClusterer):
     """
 
     default_scaler = DEFAULTS.scaler
+    presets = PRESETS
 
     def __init__(
         self,

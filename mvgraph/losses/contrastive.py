@@ -1,0 +1,140 @@
+r"""Contrastive losses over cosine similarities: sample level and cluster level.
+
+All three compare :math:`\ell_2`-normalised items by cosine similarity divided by a
+temperature :math:`\tau` and score each item's positive against its negatives with a
+softmax cross-entropy:
+
+- :func:`info_nce`: one direction, anchors against candidates (CRRC Eq. 12);
+- :func:`nt_xent`: both directions over the :math:`2B` items of two batches, each item's
+  own similarity removed (SimCLR's NT-Xent; MFLVC's feature loss; RAV's relation rows;
+  CONAN's contrastive fusion);
+- :func:`cluster_contrastive`: :func:`nt_xent` over the columns of two soft assignments
+  (MFLVC's label loss, RAV's cluster-level contrast);
+
+plus :func:`marginal_entropy_gap`, the balance regulariser that goes with the cluster
+level contrast.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def info_nce(anchors: Tensor, candidates: Tensor, temperature: float = 0.5) -> Tensor:
+    r"""One-directional InfoNCE: anchor :math:`i` against candidate :math:`i` (positive) and
+    every other candidate :math:`j \ne i` (negatives).
+
+    .. math::
+        \mathcal{L} = -\frac{1}{B}\sum_{i=1}^{B} \log
+        \frac{\exp(\cos(\mathbf{a}_i, \mathbf{c}_i)/\tau)}
+             {\sum_{j=1}^{B} \exp(\cos(\mathbf{a}_i, \mathbf{c}_j)/\tau)}
+
+    The denominator includes the positive; anchors are not contrasted with each other.
+    This is the cross-entropy of the :math:`B \times B` cosine matrix with targets
+    :math:`0, \dots, B-1`.
+
+    Args:
+        anchors: batch of anchors.
+        candidates: aligned batch of candidates (row :math:`i` is anchor :math:`i`'s
+            positive).
+        temperature: :math:`\tau > 0`.
+
+    Shapes:
+        - **anchors, candidates:** :math:`(B, d)`
+        - **output:** :math:`()`
+    """
+    _check_pair(anchors, candidates, "anchors", "candidates", temperature)
+    logits = F.normalize(anchors, dim=1) @ F.normalize(candidates, dim=1).T / temperature
+    return F.cross_entropy(logits, torch.arange(logits.shape[0], device=logits.device))
+
+
+def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.5) -> Tensor:
+    r"""Normalised temperature-scaled cross-entropy over two aligned batches (NT-Xent).
+
+    The :math:`2B` items :math:`\mathbf{t} = [\mathbf{a}_1..\mathbf{a}_B,
+    \mathbf{b}_1..\mathbf{b}_B]` each have one positive, the other batch's row of the same
+    index, and :math:`2B-2` negatives, every other item except themselves:
+
+    .. math::
+        \mathcal{L} = -\frac{1}{2B}\sum_{i=1}^{2B} \log
+        \frac{\exp(\cos(\mathbf{t}_i, \mathbf{t}_{p(i)})/\tau)}
+             {\sum_{j \ne i} \exp(\cos(\mathbf{t}_i, \mathbf{t}_j)/\tau)},
+
+    i.e. the sum over all :math:`2B` items minus the self term :math:`e^{1/\tau}` in the
+    denominator. Symmetric in ``a`` and ``b``.
+
+    Args:
+        a: first batch.
+        b: second batch, aligned with ``a``.
+        temperature: :math:`\tau > 0`.
+
+    Shapes:
+        - **a, b:** :math:`(B, d)` with :math:`B \ge 1`
+        - **output:** :math:`()`
+    """
+    _check_pair(a, b, "a", "b", temperature)
+    batch = a.shape[0]
+    items = F.normalize(torch.cat([a, b]), dim=1)
+    logits = items @ items.T / temperature
+    self_pairs = torch.eye(2 * batch, dtype=torch.bool, device=logits.device)
+    logits = logits.masked_fill(self_pairs, float("-inf"))
+    index = torch.arange(batch, device=logits.device)
+    targets = torch.cat([index + batch, index])
+    return F.cross_entropy(logits, targets)
+
+
+def cluster_contrastive(q_a: Tensor, q_b: Tensor, temperature: float = 1.0) -> Tensor:
+    r"""Cluster-level contrast of two soft assignments of the same batch.
+
+    The columns :math:`\mathbf{q}^a_{:,j}` and :math:`\mathbf{q}^b_{:,j}` (each a
+    :math:`B`-vector: how much every sample belongs to cluster :math:`j`) are the items:
+    :func:`nt_xent` over the :math:`2K` columns, cluster :math:`j` of one view being the
+    positive of cluster :math:`j` of the other.
+
+    Shapes:
+        - **q_a, q_b:** :math:`(B, K)`
+        - **output:** :math:`()`
+    """
+    return nt_xent(q_a.T, q_b.T, temperature)
+
+
+def marginal_entropy_gap(q: Tensor) -> Tensor:
+    r"""How far the mean assignment is from uniform: :math:`\log K - H(\mathbf{r})`.
+
+    .. math::
+        \mathbf{r} = \frac{\mathbf{q}^\top\mathbf{1}}{\mathbf{1}^\top\mathbf{q}\mathbf{1}},
+        \qquad
+        \log K - H(\mathbf{r}) = \log K + \sum_{j=1}^{K} r_j \log r_j \;\ge 0
+
+    Minimising it spreads the samples over the clusters (the entropy regulariser of
+    MFLVC and RAV, up to the constant :math:`\log K`); 0 for a balanced assignment.
+
+    Shapes:
+        - **q:** :math:`(B, K)`, non-negative
+        - **output:** :math:`()`
+    """
+    if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
+        raise ValueError(f"q must be a non-empty 2-d tensor [B, K]; got {tuple(q.shape)}")
+    r = q.sum(0)
+    r = r / r.sum()
+    return math.log(q.shape[1]) + torch.special.xlogy(r, r).sum()
+
+
+def _check_pair(a: Tensor, b: Tensor, name_a: str, name_b: str, temperature: float) -> None:
+    for name, x in ((name_a, a), (name_b, b)):
+        if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"{name} must be a non-empty 2-d tensor [B, d]; got {shape}")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape [B, d]; got {tuple(a.shape)} "
+            f"and {tuple(b.shape)}"
+        )
+    if isinstance(temperature, bool) or not (
+        isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0
+    ):
+        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")

@@ -15,8 +15,7 @@ or a :class:`~mvgraph.data.MultiViewData`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np

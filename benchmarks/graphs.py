@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import gc
 import json
-import os
 import platform
 import sys
 import time
@@ -42,6 +39,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import torch
+from measure import MEMORY_METHOD, machine, measure
 
 from mvgraph.graphs import anchor_graph, knn_graph, nearest_neighbors, select_anchors
 
@@ -76,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
             cuda_rows += _cuda_rows(x, anchors, args)
         del x
     report = {
-        "machine": _machine(),
+        "machine": machine(),
         "versions": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -85,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "threads": {"torch": torch.get_num_threads(), "faiss": faiss.omp_get_max_threads()},
         "config": {key: str(value) for key, value in vars(args).items()},
-        "memory_method": "VmHWM after - VmRSS before, peak reset via /proc/self/clear_refs",
+        "memory_method": MEMORY_METHOD,
         "rows": rows,
         "cuda": (
             {"rows": cuda_rows, "device": torch.cuda.get_device_name()}
@@ -109,8 +107,8 @@ def _cpu_rows(x: np.ndarray, anchors: np.ndarray, args: argparse.Namespace) -> l
         index.add(anchors)
         return index.search(x, k + 1)
 
-    base = _measure(faiss_search, repeats)[0]
-    graph = _measure(lambda: anchor_graph(points, centres, k), repeats)[0]
+    base = measure(faiss_search, repeats)[0]
+    graph = measure(lambda: anchor_graph(points, centres, k), repeats)[0]
     rows = [
         dict(n=n, operation="faiss IndexFlatL2 search, k+1 anchors", index="flat", **base),
         dict(n=n, operation="anchor_graph", index="flat", **graph),
@@ -119,29 +117,12 @@ def _cpu_rows(x: np.ndarray, anchors: np.ndarray, args: argparse.Namespace) -> l
     exact = n <= args.exact_knn_max
     index = "flat" if exact else args.approx_index
     knn_repeats = 1 if n >= KNN_SINGLE_RUN else args.repeats
-    knn, (edge_index, _) = _measure(lambda: knn_graph(points, k, index=index), knn_repeats)
+    knn, (edge_index, _) = measure(lambda: knn_graph(points, k, index=index), knn_repeats)
     rows.append(dict(n=n, operation="knn_graph", index=index, **knn))
     if not exact:
         rows[-1]["recall_at_k"] = _recall(x, edge_index, k, args.seed)
         rows[-1]["note"] = f"approximate ({index}); recall@{k} on {RECALL_QUERIES} queries"
     return rows
-
-
-def _measure(operation: Callable[[], object], repeats: int) -> tuple[dict, object]:
-    """Best wall time over ``repeats`` runs, the largest peak RSS growth among them, and the
-    last run's result (the previous result is released before each run)."""
-    best, peak, result = float("inf"), None, None
-    for _ in range(repeats):
-        result = None
-        before = _reset_peak_rss()
-        start = time.perf_counter()
-        result = operation()
-        seconds = time.perf_counter() - start
-        after = _status_mib("VmHWM")
-        best = min(best, seconds)
-        if before is not None and after is not None:
-            peak = max(peak or 0.0, after - before)
-    return {"seconds": best, "peak_extra_mib": peak, "repeats": repeats}, result
 
 
 def _cuda_rows(x: np.ndarray, anchors: np.ndarray, args: argparse.Namespace) -> list[dict]:
@@ -239,42 +220,6 @@ def _warm_up(dim: int) -> None:
     """Start the thread pools of faiss and torch before anything is timed."""
     sample = np.random.default_rng(0).standard_normal((4096, dim), dtype=np.float32)
     anchor_graph(torch.from_numpy(sample), torch.from_numpy(sample[:64]), 2)
-
-
-def _reset_peak_rss() -> float | None:
-    """Release freed heap pages, reset the peak RSS to the current RSS and return it (MiB)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return None
-    return _status_mib("VmRSS")
-
-
-def _status_mib(field: str) -> float | None:
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _machine() -> dict:
-    memory = None
-    with contextlib.suppress(OSError, ValueError):
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "memory_gib": memory,
-    }
 
 
 def _markdown(report: dict) -> str:

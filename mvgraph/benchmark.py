@@ -62,6 +62,11 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if values:
             summary[key] = float(np.mean(values))
             summary[f"{key}_std"] = float(np.std(values))
+    for key in ("acc", "nmi"):
+        values = [r["best_epoch"][key] for r in records if key in r.get("best_epoch", {})]
+        if len(values) == len(records):
+            summary[f"best_epoch_{key}"] = float(np.mean(values))
+            summary[f"best_epoch_{key}_std"] = float(np.std(values))
     return summary
 
 
@@ -123,10 +128,15 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     """Mean ± std (in %) per (method, dataset), with the published numbers beside them.
 
     A dataset marked ``(preset)`` ran with the method's per-dataset preset; the values
-    are listed under the table.
+    are listed under the table. When runs recorded per-epoch metrics, a last column gives
+    the best-epoch ACC, a diagnostic chosen with the labels (see
+    :func:`mvgraph.experiment.best_epoch_metrics`).
     """
+    diagnostic = any("best_epoch_acc" in row for row in report["summary"])
     header = ["method", "dataset", "seeds"] + [label for _, label in TABLE_METRICS]
     header += ["time (s)", "published"]
+    if diagnostic:
+        header.append("best-epoch ACC (diagnostic)")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     presets = []
     for row in report["summary"]:
@@ -142,6 +152,11 @@ def markdown_table(report: Mapping[str, Any]) -> str:
             )
         cells.append(f"{row['seconds']:.2f}")
         cells.append(_format_published(row.get("published")))
+        if diagnostic:
+            cells.append(
+                f"{100 * row['best_epoch_acc']:.2f} ± {100 * row['best_epoch_acc_std']:.2f}"
+                if "best_epoch_acc" in row else "-"
+            )
         lines.append("| " + " | ".join(cells) + " |")
     if presets:
         lines += ["", "Per-dataset presets:", *presets]

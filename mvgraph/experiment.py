@@ -79,7 +79,8 @@ def parse_params(assignments: Sequence[str]) -> dict[str, Any]:
 class RunResult:
     """What one run produced: metrics (fractions), timing, labels and embedding.
 
-    ``preset`` holds the per-dataset overrides that were applied (empty when none).
+    ``preset`` holds the per-dataset overrides that were applied (empty when none);
+    ``best_epoch`` the :func:`best_epoch_metrics` diagnostic (empty when not available).
     """
 
     method: str
@@ -90,6 +91,7 @@ class RunResult:
     seconds: float
     preset: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    best_epoch: dict[str, float] = field(default_factory=dict)
     labels: np.ndarray | None = None
     embedding: np.ndarray | None = None
     n_samples: int = 0
@@ -110,6 +112,7 @@ class RunResult:
             "n_clusters": self.n_clusters,
             "params": self.params,
             "preset": self.preset,
+            "best_epoch": self.best_epoch,
             "mvgraph_version": __version__,
         }
 
@@ -158,12 +161,31 @@ def run(
         seconds=seconds,
         preset=preset,
         metrics=metrics,
+        best_epoch=best_epoch_metrics(getattr(estimator, "history_", [])),
         labels=np.asarray(estimator.labels_),
         embedding=np.asarray(estimator.embedding_),
         n_samples=data.n_samples,
         n_views=data.n_views,
         n_clusters=int(n_clusters),
     )
+
+
+def best_epoch_metrics(history: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Per metric, the best value over the evaluated epochs of the last training phase.
+
+    This is how some reference codes report results (the maximum over epochs of each
+    metric separately); it selects with the labels, so it is a diagnostic of what the
+    training passed through, never a clustering result. Empty unless the last phase has
+    at least two evaluated epochs.
+    """
+    if not history:
+        return {}
+    last = history[-1].get("phase")
+    evaluated = [r for r in history if r.get("phase") == last and "acc" in r]
+    if len(evaluated) < 2:
+        return {}
+    keys = [key for key in evaluated[-1] if key in METRIC_KEYS]
+    return {key: max(float(r[key]) for r in evaluated) for key in keys}
 
 
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
@@ -177,6 +199,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     return out
 
 
+METRIC_KEYS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro", "fscore_pairwise")
 METRIC_COLUMNS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
                   ("fscore", "F"))
 

@@ -119,3 +119,17 @@ def test_presets_apply_per_dataset_and_can_be_switched_off(tmp_path, capsys, mon
                          "--out", str(out))
     metrics = json.loads((out / "metrics.json").read_text())
     assert code == 0 and metrics["preset"] == {} and metrics["scaler"] == "minmax"
+
+
+def test_best_epoch_diagnostic_is_recorded_beside_the_final_metrics():
+    from mvgraph.experiment import best_epoch_metrics
+
+    history = [
+        {"phase": "pretrain", "epoch": 0, "acc": 0.9},
+        {"phase": "main", "epoch": 0, "acc": 0.5, "nmi": 0.7},
+        {"phase": "main", "epoch": 1, "loss": 1.0},
+        {"phase": "main", "epoch": 2, "acc": 0.6, "nmi": 0.4},
+    ]
+    assert best_epoch_metrics(history) == {"acc": 0.6, "nmi": 0.7}
+    assert best_epoch_metrics(history[:2]) == {}
+    assert best_epoch_metrics([]) == {}

@@ -152,3 +152,23 @@ def test_estimator_input_errors(data):
     model = AutoencoderKMeans(random_state=0).fit(data)
     with pytest.raises(ValueError, match="dimensions seen in fit"):
         model.predict([data.views[0], data.views[0][:, :4]])
+
+
+def test_a_phase_can_override_how_often_it_is_evaluated():
+    views = [torch.randn(12, 2)]
+    weight = nn.Parameter(torch.ones(()))
+
+    def loss(batch):
+        return {"w": weight * batch.views[0].sum()}
+
+    phases = [
+        Phase("quiet", 5, loss, [weight], eval_every=0),
+        Phase("busy", 3, loss, [weight]),
+        Phase("sparse", 4, loss, [weight], eval_every=2),
+    ]
+    history = Trainer(verbose=0, random_state=0, eval_every=1).fit(
+        nn.Module(), phases, views, labels=np.zeros(12, dtype=int),
+        predict=lambda: np.zeros(12, dtype=int))
+    evaluated = [(r["phase"], r["epoch"]) for r in history if "acc" in r]
+    assert evaluated == [("quiet", 4), ("busy", 0), ("busy", 1), ("busy", 2),
+                         ("sparse", 1), ("sparse", 3)]

@@ -43,6 +43,7 @@ def select_anchors(
     method: str = "kmeans",
     random_state: int | None = None,
     n_init: int = 1,
+    max_points_per_centroid: int | None = None,
 ) -> Tensor:
     """Choose :math:`m` anchors among or around the rows of ``x``.
 
@@ -53,6 +54,8 @@ def select_anchors(
             ``"random"`` (:math:`m` distinct rows of ``x``, drawn uniformly).
         random_state: seed; ``None`` draws a fresh one.
         n_init: k-means restarts (``method="kmeans"`` only).
+        max_points_per_centroid: fit the k-means on at most this many random rows per
+            anchor (``None``: all rows), see :func:`~mvgraph.cluster.kmeans`.
 
     Returns:
         Anchors ``[m, d]`` on the device and in the dtype of ``x``, without gradient (wrap
@@ -64,7 +67,10 @@ def select_anchors(
     if method not in ANCHOR_METHODS:
         raise ValueError(f"method must be one of {ANCHOR_METHODS}; got {method!r}")
     if method == "kmeans":
-        result = kmeans(points, m, n_init=n_init, random_state=random_state)
+        result = kmeans(
+            points, m, n_init=n_init, random_state=random_state,
+            max_points_per_centroid=max_points_per_centroid,
+        )
         return result.centroids.to(points.device, points.dtype)
     generator = torch.Generator()
     if random_state is None:

@@ -15,7 +15,7 @@ or a :class:`~mvgraph.data.MultiViewData`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,6 +32,9 @@ from mvgraph.training import Phase, Trainer
 from mvgraph.utils import resolve_device, seed_everything
 
 ViewsLike = Sequence[Any] | MultiViewData
+
+# Rows per block when a whole data set is embedded (bounded activation memory).
+EMBED_CHUNK_ROWS = 16384
 
 
 class MultiViewClusterer(ClusterMixin, BaseEstimator):
@@ -157,9 +160,7 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         return self._embed_tensors(views_to_tensors(views, self.device_))
 
     def _embed_tensors(self, tensors: list[Tensor]) -> np.ndarray:
-        self.model_.eval()
-        with torch.no_grad():
-            return self._forward_embedding(self.model_, tensors).float().cpu().numpy()
+        return embed_in_chunks(self.model_, tensors, self._forward_embedding).float().cpu().numpy()
 
     def _cluster(self, embedding: np.ndarray, *, quick: bool) -> tuple[np.ndarray, np.ndarray]:
         """Labels and centres of an embedding: k-means, one restart when ``quick``."""
@@ -182,6 +183,28 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     @abstractmethod
     def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
         """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
+
+
+def embed_in_chunks(
+    model: nn.Module,
+    views: list[Tensor],
+    forward: Callable[[nn.Module, list[Tensor]], Tensor],
+    chunk_rows: int = EMBED_CHUNK_ROWS,
+) -> Tensor:
+    """``forward(model, views)`` in eval mode without grad, over blocks of ``chunk_rows``
+    rows concatenated, so activation memory does not grow with ``n``.
+
+    Shapes:
+        - **views:** one :math:`(n, d_v)` tensor per view
+        - **output:** :math:`(n, e)` on the views' device
+    """
+    model.eval()
+    n = views[0].shape[0]
+    with torch.no_grad():
+        return torch.cat([
+            forward(model, [view[start : start + chunk_rows] for view in views])
+            for start in range(0, n, chunk_rows)
+        ])
 
 
 def views_to_tensors(views: list, device: torch.device) -> list[Tensor]:

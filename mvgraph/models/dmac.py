@@ -35,8 +35,8 @@ from torch import Tensor, nn
 
 from mvgraph.graphs import AnchorGraph, anchor_graph, select_anchors
 from mvgraph.losses import anchor_entropy, mutual_information
-from mvgraph.models.base import DeepMultiViewClusterer
-from mvgraph.nn import AGCNConv, AnchorPerturbation
+from mvgraph.models.base import DeepMultiViewClusterer, embed_in_chunks
+from mvgraph.nn import AGCNConv, AnchorPerturbation, ViewAutoencoders
 from mvgraph.training import Batch, Phase
 
 
@@ -56,6 +56,7 @@ class DMACConfig:
     lr: float = 5e-3  # reference code (lr2); a fresh optimiser for the main phase
     optimizer: str = "rmsprop"  # paper, Joint loss and optimizer; reference code RMSprop
     batch_size: int | None = None  # reference code: full batch
+    points_per_anchor: int | None = None  # reference code: k-means for the anchors on all rows
     hidden_dim: int = 256  # reference code (hidden_size)
     embedding_dim: int = 64  # reference code (emblem_size)
     agcn_hidden: int = 16  # reference code: embedding_dim / 4
@@ -66,16 +67,6 @@ DEFAULTS = DMACConfig()
 
 # Per-dataset overrides of the defaults; none is needed so far.
 PRESETS: dict[str, dict] = {}
-
-
-def _two_layer(in_features: int, hidden: int, out_features: int) -> nn.Sequential:
-    """Linear–LeakyReLU–Linear–LeakyReLU (the encoder and decoder shape of DMAC)."""
-    return nn.Sequential(
-        nn.Linear(in_features, hidden),
-        nn.LeakyReLU(),
-        nn.Linear(hidden, out_features),
-        nn.LeakyReLU(),
-    )
 
 
 class AnchorClusterHead(nn.Module):
@@ -126,8 +117,11 @@ class DMACNetwork(nn.Module):
         consistency: bool = True,
     ) -> None:
         super().__init__()
-        self.encoders = nn.ModuleList(_two_layer(d, hidden_dim, embedding_dim) for d in dims)
-        self.decoders = nn.ModuleList(_two_layer(embedding_dim, hidden_dim, d) for d in dims)
+        # Linear–LeakyReLU–Linear–LeakyReLU both ways (reference code).
+        self.autoencoders = ViewAutoencoders(
+            dims, embedding_dim, (hidden_dim,), act="leaky_relu", latent_activation=True,
+            output_activation=True,
+        )
         self.perturbation = AnchorPerturbation(embedding_dim) if perturbation else None
         self.heads = (
             nn.ModuleList(AnchorClusterHead(embedding_dim, agcn_hidden, n_clusters) for _ in dims)
@@ -138,14 +132,13 @@ class DMACNetwork(nn.Module):
     def encode(self, views: list[Tensor]) -> tuple[list[Tensor], Tensor]:
         r"""View embeddings :math:`\mathbf{Z}^{(a)}` ``[n, d]`` (rows of unit norm) and the
         fused :math:`\mathbf{Z} = \operatorname{normalize}(\text{mean}_a\,\mathbf{Z}^{(a)})`."""
-        pairs = zip(self.encoders, views, strict=True)
-        embeddings = [F.normalize(encoder(view), dim=1) for encoder, view in pairs]
+        embeddings = [F.normalize(z, dim=1) for z in self.autoencoders.encode(views)]
         fused = F.normalize(torch.stack(embeddings).mean(0), dim=1)
         return embeddings, fused
 
     def reconstruct(self, fused: Tensor) -> list[Tensor]:
         """Row-normalised reconstruction ``[n, d_v]`` of every view from the fused ``[n, d]``."""
-        return [F.normalize(decoder(fused), dim=1) for decoder in self.decoders]
+        return [F.normalize(x, dim=1) for x in self.autoencoders.decode(fused)]
 
     def anchors(self, initial: Tensor) -> Tensor:
         r"""Anchors :math:`\mathbf{U}` ``[m, d]`` from the k-means anchors ``initial``:
@@ -256,6 +249,9 @@ class DMAC(DeepMultiViewClusterer):
         optimizer: ``"rmsprop"`` or ``"adam"``.
         batch_size: rows per step; ``None`` trains on the full data. Anchors (and the
             AGCN) are global; each batch links its rows to them.
+        points_per_anchor: the k-means that places the anchors every epoch fits on at
+            most this many random rows per anchor, then the anchors serve all rows
+            (``None``: every row, as the reference code; set it for large ``n``).
         hidden_dim: encoder/decoder hidden width.
         embedding_dim: embedding width.
         agcn_hidden: hidden width of the anchor graph convolutions.
@@ -303,6 +299,7 @@ class DMAC(DeepMultiViewClusterer):
         lr: float = DEFAULTS.lr,
         optimizer: str = DEFAULTS.optimizer,
         batch_size: int | None = DEFAULTS.batch_size,
+        points_per_anchor: int | None = DEFAULTS.points_per_anchor,
         hidden_dim: int = DEFAULTS.hidden_dim,
         embedding_dim: int = DEFAULTS.embedding_dim,
         agcn_hidden: int = DEFAULTS.agcn_hidden,
@@ -328,6 +325,7 @@ class DMAC(DeepMultiViewClusterer):
         self.lr = lr
         self.optimizer = optimizer
         self.batch_size = batch_size
+        self.points_per_anchor = points_per_anchor
         self.hidden_dim = hidden_dim
         self.embedding_dim = embedding_dim
         self.agcn_hidden = agcn_hidden
@@ -371,6 +369,8 @@ class DMAC(DeepMultiViewClusterer):
             ("epochs", 0),
         ):
             _check_int(name, getattr(self, name), least=least)
+        if self.points_per_anchor is not None:
+            _check_int("points_per_anchor", self.points_per_anchor, least=1)
         for name in ("alpha", "beta"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
@@ -379,10 +379,12 @@ class DMAC(DeepMultiViewClusterer):
         cap = max(1, m // self.n_clusters)
 
         def refresh_anchors(epoch: int) -> None:
-            with torch.no_grad():
-                fused = model.encode(views)[1]
+            fused = embed_in_chunks(model, views, lambda net, rows: net.encode(rows)[1])
             seed = int(torch.randint(0, 2**31 - 1, ()).item())
-            state.initial = select_anchors(fused, m, random_state=seed, n_init=1)
+            state.initial = select_anchors(
+                fused, m, random_state=seed, n_init=1,
+                max_points_per_centroid=self.points_per_anchor,
+            )
             state.k = scheduled_k(epoch, self.k, self.k_step, self.k_every, cap, m)
 
         def main_loss(batch: Batch) -> dict[str, Tensor]:
@@ -392,16 +394,17 @@ class DMAC(DeepMultiViewClusterer):
                 model, batch.views, anchors, state.k, alpha=self.alpha, beta=self.beta
             )
 
-        decoder_ids = {id(p) for p in model.decoders.parameters()}
+        decoder_ids = {id(p) for p in model.autoencoders.decoders.parameters()}
         return [
             Phase(
                 "pretrain",
                 self.pretrain_epochs,
                 lambda batch: reconstruction_terms(model, batch.views),
-                [*model.encoders.parameters(), *model.decoders.parameters()],
+                model.autoencoders.parameters(),
                 optimizer=self.optimizer,
                 lr=self.lr_pretrain,
                 batch_size=self.batch_size,
+                eval_every=0,
             ),
             Phase(
                 "main",

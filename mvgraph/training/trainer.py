@@ -70,6 +70,8 @@ class Phase:
             refresh anchors from the current embedding).
         scheduler: builds a learning-rate scheduler from the optimiser; stepped after
             every epoch, or after every optimiser step when ``step_scheduler_per_batch``.
+        eval_every: epochs between metric evaluations in this phase; ``None`` uses the
+            trainer's (the last epoch is always evaluated).
     """
 
     name: str
@@ -87,6 +89,7 @@ class Phase:
         None
     )
     step_scheduler_per_batch: bool = False
+    eval_every: int | None = None
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -195,8 +198,9 @@ class Trainer:
                 record.update(means)
                 record["seconds"] = time.perf_counter() - start
                 last = epoch == phase.epochs - 1
+                every = self.eval_every if phase.eval_every is None else phase.eval_every
                 if labels is not None and predict is not None and (
-                    last or (self.eval_every > 0 and (epoch + 1) % self.eval_every == 0)
+                    last or (every > 0 and (epoch + 1) % every == 0)
                 ):
                     module.eval()
                     with torch.no_grad():

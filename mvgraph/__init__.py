@@ -18,9 +18,10 @@ from mvgraph.data import (  # noqa: E402
     make_multiview_blobs,
 )
 from mvgraph.metrics import evaluate  # noqa: E402
-from mvgraph.models import METHODS, ConcatKMeans  # noqa: E402
+from mvgraph.models import DMAC, METHODS, ConcatKMeans  # noqa: E402
 
 __all__ = [
+    "DMAC",
     "METHODS",
     "ConcatKMeans",
     "MultiViewData",

@@ -160,3 +160,27 @@ def test_parameters_are_validated_and_cloned(blobs):
         DMAC(4, k=0, **FAST).fit(blobs)
     with pytest.raises(ValueError, match="beta"):
         DMAC(4, beta=-1.0, **FAST).fit(blobs)
+
+
+def test_large_scale_recipe_runs_in_minibatches_on_subsampled_anchors(blobs):
+    from mvgraph.models.dmac import LARGE_SCALE
+
+    assert set(LARGE_SCALE) <= set(DMAC().get_params())
+    recipe = {**LARGE_SCALE, "n_anchors": 40, "points_per_anchor": 2, "batch_size": 64,
+              "pretrain_epochs": 2, "epochs": 2}
+    model = DMAC(4, random_state=0, eval_every=0, **recipe).fit(blobs)
+    assert model.n_anchors_ == 40 and model.anchors_.shape == (40, 64)
+    assert model.labels_.shape == (240,)
+    with pytest.raises(ValueError, match="points_per_anchor"):
+        DMAC(4, points_per_anchor=0, **FAST).fit(blobs)
+
+
+def test_embedding_in_chunks_equals_one_pass():
+    from mvgraph.models.base import embed_in_chunks
+
+    torch.manual_seed(0)
+    model = DMACNetwork([5, 3], n_clusters=2)
+    views = [torch.randn(23, 5), torch.randn(23, 3)]
+    whole = model.encode(views)[1].detach()
+    chunked = embed_in_chunks(model, views, lambda net, rows: net.encode(rows)[1], chunk_rows=7)
+    torch.testing.assert_close(chunked, whole)

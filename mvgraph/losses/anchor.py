@@ -10,8 +10,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-_Q_FLOOR = 1e-12
-
 
 def anchor_entropy(z: Tensor, anchors: Tensor) -> Tensor:
     r"""Mean row entropy of the Student-t (:math:`\nu = 1`) sample→anchor similarities.
@@ -24,10 +22,14 @@ def anchor_entropy(z: Tensor, anchors: Tensor) -> Tensor:
 
     (DMAC Eqs. 7 and 9). Squared distances come from one GEMM,
     :math:`\lVert\mathbf{z}_i\rVert^2 - 2\mathbf{z}_i^\top\mathbf{u}_j +
-    \lVert\mathbf{u}_j\rVert^2` clamped at 0, so memory is :math:`O(nm)`; :math:`q` is
-    clamped at ``1e-12`` before the logarithm. The value lies in :math:`[0, \log m]`, and
-    equals :math:`\log m` when every sample is equidistant from all anchors (for example
-    when embeddings and anchors have collapsed to one point).
+    \lVert\mathbf{u}_j\rVert^2` clamped at 0, so memory is :math:`O(nm)`. With
+    :math:`\ell_{ij} = \log(1 + \lVert \mathbf{z}_i - \mathbf{u}_j \rVert^2)` and
+    :math:`w_{ij} = e^{-\ell_{ij}}` the row entropy is evaluated as
+    :math:`\log \sum_j w_{ij} + \sum_j q_{ij} \ell_{ij}`, which needs no logarithm of
+    :math:`q` (so no floor on it) and few passes over the :math:`n \times m` matrix. The
+    value lies in :math:`[0, \log m]`, and equals :math:`\log m` when every sample is
+    equidistant from all anchors (for example when embeddings and anchors have collapsed
+    to one point).
 
     Args:
         z: sample embeddings.
@@ -48,8 +50,10 @@ def anchor_entropy(z: Tensor, anchors: Tensor) -> Tensor:
     squared = (
         z.pow(2).sum(1, keepdim=True) - 2.0 * z @ anchors.T + anchors.pow(2).sum(1)
     ).clamp_min(0.0)
-    q = torch.softmax(-torch.log1p(squared), dim=1).clamp_min(_Q_FLOOR)
-    return -(q * q.log()).sum(1).mean()
+    log_kernel = torch.log1p(squared)
+    kernel = torch.exp(-log_kernel)
+    total = kernel.sum(1)
+    return (total.log() + (kernel * log_kernel).sum(1) / total).mean()
 
 
 def mutual_information(p_a: Tensor, p_b: Tensor, eps: float = 1e-10) -> Tensor:

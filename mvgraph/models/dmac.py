@@ -68,6 +68,24 @@ DEFAULTS = DMACConfig()
 # Per-dataset overrides of the defaults; none is needed so far.
 PRESETS: dict[str, dict] = {}
 
+# The large-n recipe (10^5 samples and more). The reference code trains full batch with
+# m = floor(sqrt(n c)) anchors, an exact k-means for them every epoch and 1000 + 50 epochs:
+# O(n^1.5) per epoch. Instead: 256 anchors, placed every epoch by a k-means on 64 random
+# rows per anchor; minibatches of 16384 rows, each linked to the global anchors; 5
+# pretraining epochs, then 2 main epochs at a tenth of the pretraining learning rate. Every
+# epoch is O(n m d) (the anchor entropy's n x m terms dominate it, hence the anchor count).
+# The main phase is kept short on purpose: its terms are minimised by contracting the
+# embedding, and with many minibatch steps it undoes the clusters (see the class notes).
+# ``benchmarks/scaling.py`` measures time, memory and accuracy against the faithful recipe.
+LARGE_SCALE: dict[str, int | float] = {
+    "n_anchors": 256,
+    "points_per_anchor": 64,
+    "batch_size": 16384,
+    "pretrain_epochs": 5,
+    "epochs": 2,
+    "lr": 1e-4,
+}
+
 
 class AnchorClusterHead(nn.Module):
     r"""Two anchor graph convolutions to anchor cluster distributions (DMAC Eq. 11):
@@ -233,6 +251,10 @@ class DMAC(DeepMultiViewClusterer):
     phase can therefore contract :math:`\mathbf{Z}` within a few epochs, as the reference
     code does; a lower ``lr`` only delays it. Pass labels to ``fit`` and read the per-epoch
     metrics in ``history_`` to see it.
+
+    For large ``n`` use ``DMAC(n_clusters, **LARGE_SCALE)`` (see :data:`LARGE_SCALE`):
+    minibatches, capped anchors placed by a subsampled k-means, short schedules; time
+    and memory linear in ``n``.
 
     Args:
         n_clusters: number of clusters :math:`c`.

@@ -114,7 +114,7 @@ def test_seed_reproducibility_and_sklearn_conventions(blobs):
     again = clone(first).fit(blobs)
     np.testing.assert_array_equal(first.labels_, again.labels_)
     params = first.get_params()
-    assert params["recalibration"] == "full" and params["temperature"] == 0.5
+    assert params["recalibration"] == "full" and params["temperature"] == 1.0
     assert params["hidden"] == (32,)
     assert CRRC().get_params()["hidden"] == (500, 500, 2000)
     assert METHODS["crrc"] is CRRC

@@ -84,7 +84,7 @@ VARIANTS: dict[str, tuple[str, str, str] | None] = {
     "no-attention": ("mean", "dynamic", "residual"),  # M7: RF + DGF
 }
 
-# Per-dataset overrides of the defaults; none is needed so far.
+# Per-dataset overrides of the defaults.
 PRESETS: dict[str, dict] = {
     "synthetic3d": {"scaler": "minmax"},  # 3-d views: the row norm carries the class
 }

@@ -94,3 +94,11 @@ def test_reconstruction_loss_sums_per_view_means():
     assert float(reconstruction_loss(rebuilt, x)) == pytest.approx(1.0 + 4.0)
     with pytest.raises(ValueError, match=r"rebuilt\[1\]"):
         reconstruction_loss([torch.ones(2, 3), torch.ones(2, 2)], x)
+
+
+def test_reconstruction_loss_sum_reduction_is_the_squared_norm_per_sample():
+    x = [torch.zeros(2, 3), torch.zeros(2, 2)]
+    rebuilt = [torch.ones(2, 3), torch.full((2, 2), 2.0)]
+    assert float(reconstruction_loss(rebuilt, x, reduction="sum")) == pytest.approx(3.0 + 8.0)
+    with pytest.raises(ValueError, match="reduction"):
+        reconstruction_loss(rebuilt, x, reduction="none")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
 from mvgraph.models.concat_kmeans import ConcatKMeans
+from mvgraph.models.crrc import CRRC
 from mvgraph.models.dmac import DMAC
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
     "concat-kmeans": ConcatKMeans,
+    "crrc": CRRC,
     "dmac": DMAC,
 }
 
@@ -21,6 +23,7 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 
 
 __all__ = [
+    "CRRC",
     "DMAC",
     "METHODS",
     "ConcatKMeans",

@@ -3,5 +3,12 @@
 from mvgraph.nn.agcn import AGCNConv
 from mvgraph.nn.autoencoder import ViewAutoencoders
 from mvgraph.nn.perturbation import AnchorPerturbation
+from mvgraph.nn.recalibration import CrossViewRecalibration, RecalibrationParts
 
-__all__ = ["AGCNConv", "AnchorPerturbation", "ViewAutoencoders"]
+__all__ = [
+    "AGCNConv",
+    "AnchorPerturbation",
+    "CrossViewRecalibration",
+    "RecalibrationParts",
+    "ViewAutoencoders",
+]

@@ -1,0 +1,158 @@
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from mvgraph.data import load_dataset, make_multiview_blobs
+from mvgraph.metrics import evaluate
+from mvgraph.models import CRRC, METHODS
+from mvgraph.models import crrc as crrc_module
+from mvgraph.models.crrc import VARIANTS, CRRCNetwork, crrc_terms
+
+SMALL = dict(hidden=(32,), latent_dim=16, fusion_hidden=32, feature_dim=8, gate_hidden=16)
+FAST = dict(pretrain_epochs=5, epochs=5, batch_size=64, eval_every=0, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return make_multiview_blobs(
+        n_samples=240, n_views=3, n_clusters=4, dims=[16, 12, 10], noise=0.05, random_state=0
+    )
+
+
+def _network(dims, recalibration="full"):
+    torch.manual_seed(0)
+    return CRRCNetwork(dims, recalibration=recalibration, **SMALL).double()
+
+
+def _cos(x: torch.Tensor, y: torch.Tensor) -> float:
+    return float(x @ y / (x.norm() * y.norm()))
+
+
+@pytest.mark.parametrize("tau", [0.2, 0.5, 1.0])
+def test_contrast_is_the_sum_over_views_of_a_direct_infonce_loop(tau):
+    dims = [6, 5, 4]
+    model = _network(dims)
+    generator = torch.Generator().manual_seed(1)
+    views = [torch.randn(5, d, dtype=torch.float64, generator=generator) for d in dims]
+    terms = crrc_terms(model, views, temperature=tau, lambda_cm=0.7)
+    with torch.no_grad():
+        latents = model.autoencoders.encode(views)
+        h = model.global_representation(latents)
+        recalibrated = model.recalibration(h, model.view_representations(latents))
+    total = 0.0
+    for rep in recalibrated:
+        for i in range(5):
+            scores = [math.exp(_cos(h[i], rep[j]) / tau) for j in range(5)]
+            total -= math.log(scores[i] / sum(scores)) / 5
+    assert float(terms["contrast"].detach()) == pytest.approx(0.7 * total, rel=1e-10)
+    rebuilt = model.autoencoders.decode(latents)
+    expected_rec = sum(float(((x - y) ** 2).sum()) / 5 for x, y in zip(rebuilt, views))
+    assert float(terms["reconstruction"].detach()) == pytest.approx(expected_rec, rel=1e-10)
+
+
+def test_variants_build_their_recalibration_and_reconstruction_has_no_contrast():
+    dims = [6, 5, 4]
+    views = [torch.randn(8, d, dtype=torch.float64) for d in dims]
+    for name, spec in VARIANTS.items():
+        model = _network(dims, name)
+        terms = crrc_terms(model, views, temperature=0.5, lambda_cm=1.0)
+        if spec is None:
+            assert model.recalibration is None and set(terms) == {"reconstruction"}
+        else:
+            head = model.recalibration
+            assert (head.aggregation, head.gate, head.fusion) == spec
+            assert set(terms) == {"reconstruction", "contrast"}
+    # the paper's rows, one variant each, and the full model
+    assert len(VARIANTS) == 8 and VARIANTS["full"] == ("attention", "dynamic", "residual")
+
+
+def test_embedding_is_computed_in_row_chunks(monkeypatch):
+    dims = [6, 5]
+    model = _network(dims)
+    views = [torch.randn(23, d, dtype=torch.float64) for d in dims]
+    estimator = CRRC(2)
+    with torch.no_grad():
+        whole = model.embed(views)
+        monkeypatch.setattr(crrc_module, "_EMBED_ROWS", 4)
+        chunked = estimator._forward_embedding(model, views)
+    torch.testing.assert_close(chunked, whole)
+
+
+def test_fit_on_blobs_and_phases(blobs):
+    model = CRRC(4, pretrain_epochs=30, epochs=20, batch_size=64, random_state=0,
+                 eval_every=0, **SMALL).fit(blobs)
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+    assert model.embedding_.shape == (240, 8)
+    assert model.cluster_centers_.shape == (4, 8)
+    phases = [record["phase"] for record in model.history_]
+    assert phases == ["pretrain"] * 30 + ["main"] * 20
+    assert "contrast" not in model.history_[0]
+    assert {"reconstruction", "contrast", "loss"} <= set(model.history_[-1])
+    np.testing.assert_array_equal(model.predict(blobs), model.labels_)
+    assert model.transform(blobs).shape == (240, 8)
+
+
+def test_minibatches_bound_the_rows_per_step(blobs, monkeypatch):
+    sizes = []
+    original = crrc_module.crrc_terms
+
+    def spy(model, views, **kwargs):
+        sizes.append(views[0].shape[0])
+        return original(model, views, **kwargs)
+
+    monkeypatch.setattr(crrc_module, "crrc_terms", spy)
+    CRRC(4, random_state=0, **{**FAST, "epochs": 2, "batch_size": 100}).fit(blobs)
+    assert sizes == [100, 100] * 2  # the short last batch of the contrastive phase is dropped
+
+
+def test_seed_reproducibility_and_sklearn_conventions(blobs):
+    first = CRRC(4, random_state=3, **FAST).fit(blobs)
+    again = clone(first).fit(blobs)
+    np.testing.assert_array_equal(first.labels_, again.labels_)
+    params = first.get_params()
+    assert params["recalibration"] == "full" and params["temperature"] == 1.0
+    assert params["hidden"] == (32,)
+    assert CRRC().get_params()["hidden"] == (500, 500, 2000)
+    assert METHODS["crrc"] is CRRC
+    assert CRRC.default_scaler == crrc_module.DEFAULTS.scaler
+
+
+def test_reconstruction_variant_trains_without_contrast(blobs):
+    model = CRRC(4, recalibration="reconstruction", random_state=0, **FAST).fit(blobs)
+    assert all("contrast" not in record for record in model.history_)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(recalibration="M8"), "recalibration"),
+        (dict(temperature=0.0), "temperature"),
+        (dict(temperature=float("nan")), "temperature"),
+        (dict(lambda_cm=-1.0), "lambda_cm"),
+        (dict(lr=0), "lr"),
+        (dict(epochs=-1), "epochs"),
+        (dict(batch_size=1), "batch_size"),
+        (dict(hidden=(32, 0)), "hidden"),
+        (dict(feature_dim=0), "feature_dim"),
+    ],
+)
+def test_bad_arguments_are_named(blobs, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CRRC(4, **{**FAST, **kwargs}).fit(blobs)
+
+
+def test_one_view_is_rejected(blobs):
+    with pytest.raises(ValueError, match="at least two views"):
+        CRRC(4, **FAST).fit([blobs.views[0]])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("MVGRAPH_DATA"), reason="MVGRAPH_DATA not set")
+def test_ngs_reaches_the_paper_accuracy():
+    data = load_dataset("ngs")
+    model = CRRC(data.n_classes, random_state=0, **CRRC.presets.get("ngs", {})).fit(data)
+    assert evaluate(data.labels, model.labels_)["acc"] > 0.93

@@ -5,10 +5,12 @@ from __future__ import annotations
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.dmac import DMAC
+from mvgraph.models.rav import RAV
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
     "concat-kmeans": ConcatKMeans,
     "dmac": DMAC,
+    "rav": RAV,
 }
 
 
@@ -23,6 +25,7 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 __all__ = [
     "DMAC",
     "METHODS",
+    "RAV",
     "ConcatKMeans",
     "DeepMultiViewClusterer",
     "MultiViewClusterer",

@@ -219,3 +219,17 @@ def test_parameters_are_validated_and_cloned(blobs):
             RAV(4, **{**FAST, **params}).fit(blobs)
     with pytest.raises(ValueError, match="at least 2 views"):
         RAV(4, **FAST).fit([blobs.views[0]])
+
+
+@pytest.mark.slow
+def test_ngs_reproduces_the_paper_with_its_preset():
+    from mvgraph.data import load_dataset
+    from mvgraph.experiment import run
+
+    try:
+        data = load_dataset("ngs")
+    except FileNotFoundError as error:
+        pytest.skip(f"NGs is not available: {error}")
+    result = run("rav", data, seed=0)
+    assert result.preset == RAV.presets["ngs"]
+    assert result.metrics["acc"] > 0.95  # paper: 0.980

@@ -8,13 +8,27 @@ from mvgraph.losses.contrastive import (
     nt_xent,
 )
 from mvgraph.losses.reconstruction import reconstruction_loss
+from mvgraph.losses.relation import relation_alignment
+from mvgraph.losses.view_weights import (
+    VIEW_DISTANCES,
+    mean_pairwise_distance,
+    view_distance,
+    view_distances,
+    view_weights,
+)
 
 __all__ = [
+    "VIEW_DISTANCES",
     "anchor_entropy",
     "cluster_contrastive",
     "info_nce",
     "marginal_entropy_gap",
+    "mean_pairwise_distance",
     "mutual_information",
     "nt_xent",
     "reconstruction_loss",
+    "relation_alignment",
+    "view_distance",
+    "view_distances",
+    "view_weights",
 ]

@@ -6,11 +6,13 @@ from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.crrc import CRRC
 from mvgraph.models.dmac import DMAC
+from mvgraph.models.rav import RAV
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
     "concat-kmeans": ConcatKMeans,
     "crrc": CRRC,
     "dmac": DMAC,
+    "rav": RAV,
 }
 
 
@@ -26,6 +28,7 @@ __all__ = [
     "CRRC",
     "DMAC",
     "METHODS",
+    "RAV",
     "ConcatKMeans",
     "DeepMultiViewClusterer",
     "MultiViewClusterer",

@@ -8,6 +8,7 @@ from mvgraph.losses.contrastive import (
     nt_xent,
 )
 from mvgraph.losses.reconstruction import reconstruction_loss
+from mvgraph.losses.vcr import vcr_loss
 
 __all__ = [
     "anchor_entropy",
@@ -17,4 +18,5 @@ __all__ = [
     "mutual_information",
     "nt_xent",
     "reconstruction_loss",
+    "vcr_loss",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
+from mvgraph.models.bmvc import BMvC
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.dmac import DMAC
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
+    "bmvc": BMvC,
     "concat-kmeans": ConcatKMeans,
     "dmac": DMAC,
 }
@@ -21,6 +23,7 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 
 
 __all__ = [
+    "BMvC",
     "DMAC",
     "METHODS",
     "ConcatKMeans",

@@ -2,6 +2,14 @@
 
 from mvgraph.nn.agcn import AGCNConv
 from mvgraph.nn.autoencoder import ViewAutoencoders
+from mvgraph.nn.fusion import ViewFusion
+from mvgraph.nn.orthogonal import OrthogonalProjection
 from mvgraph.nn.perturbation import AnchorPerturbation
 
-__all__ = ["AGCNConv", "AnchorPerturbation", "ViewAutoencoders"]
+__all__ = [
+    "AGCNConv",
+    "AnchorPerturbation",
+    "OrthogonalProjection",
+    "ViewAutoencoders",
+    "ViewFusion",
+]

@@ -141,11 +141,34 @@ def can_weights(
     r"""Dense CAN weight matrix of a batch, differentiable with respect to ``x``.
 
     :math:`\mathbf{P} \in \mathbb{R}^{B \times B}` with :math:`P_{ij} = p_{ij}` of
-    :func:`adaptive_neighbor_weights` over the squared distances
+    :func:`adaptive_neighbor_weights`, 0 outside the neighbours; the dense form of
+    :func:`can_neighbors`, which documents the arguments.
+
+    Shapes:
+        - **input:** :math:`(B, d)`
+        - **output:** :math:`(B, B)`, rows summing to 1
+    """
+    neighbors, weights = can_neighbors(x, k, cutoff=cutoff, self_loops=self_loops)
+    b = neighbors.shape[0]
+    dense = torch.zeros(b, b, dtype=weights.dtype, device=weights.device)
+    return dense.scatter_(1, neighbors, weights)
+
+
+def can_neighbors(
+    x: Tensor,
+    k: int,
+    *,
+    cutoff: str = "k_plus_1",
+    self_loops: bool = False,
+) -> tuple[Tensor, Tensor]:
+    r"""CAN neighbours and weights of every row of a batch, differentiable in ``x``.
+
+    Row :math:`i` gets its :math:`k` nearest rows :math:`j` and their weights
+    :math:`p_{ij}` of :func:`adaptive_neighbor_weights` over the squared distances
     :math:`\lVert\mathbf{x}_i\rVert^2 - 2\mathbf{x}_i^\top\mathbf{x}_j +
     \lVert\mathbf{x}_j\rVert^2` of the rows centred by the batch mean (clamped at 0).
-    Neighbours are selected by ``topk`` without
-    gradient; the gradient flows through the distance values of the selected pairs.
+    Neighbours are selected from one :math:`B \times B` Gram matrix by ``topk`` without
+    gradient; the gradient flows through the distance values of the selected pairs only.
 
     Args:
         x: batch ``[B, d]``.
@@ -153,11 +176,11 @@ def can_weights(
             ``cutoff="k_plus_1"`` (candidates: :math:`B - 1`, or :math:`B` with self loops).
         cutoff: ``"k_plus_1"`` or ``"kth"``.
         self_loops: if ``True`` each point is a candidate neighbour of itself (at distance
-            0, so it is always selected); by default the diagonal is excluded and is 0.
+            0, so it is always selected); by default a row is never its own neighbour.
 
-    Shapes:
-        - **input:** :math:`(B, d)`
-        - **output:** :math:`(B, B)`, rows summing to 1
+    Returns:
+        ``(neighbors [B, k], weights [B, k])``: row indices into the batch, nearest first,
+        and their weights (rows summing to 1).
     """
     points = as_points(x, "x")
     if cutoff not in CUTOFFS:
@@ -168,16 +191,18 @@ def can_weights(
     check_neighbor_count(
         k, candidates - (searched - k), _limit_reason(cutoff, "B" if self_loops else "B - 1")
     )
-    diagonal = torch.eye(b, dtype=torch.bool, device=points.device)
     points = points - points.mean(0)  # translation-invariant; reduces cancellation
     sq = points.pow(2).sum(1)
-    distances = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * points @ points.t()).clamp_min(0.0)
-    distances = distances.masked_fill(diagonal, 0.0)
+    gram = points @ points.t()
     with torch.no_grad():
-        scores = distances.masked_fill(diagonal, float("inf")) if not self_loops else distances
+        # ||x_j||^2 - 2 x_i.x_j ranks the candidates of row i like the distance does
+        scores = torch.add(sq.unsqueeze(0), gram, alpha=-2.0)
+        scores.fill_diagonal_(-float("inf") if self_loops else float("inf"))
         selected = scores.topk(searched, dim=1, largest=False, sorted=True).indices
-    weights = adaptive_neighbor_weights(distances.gather(1, selected), k, cutoff=cutoff)
-    return torch.zeros_like(distances).scatter(1, selected[:, :k], weights)
+    distances = (sq.unsqueeze(1) + sq[selected] - 2.0 * gram.gather(1, selected)).clamp_min(0.0)
+    rows = torch.arange(b, device=points.device).unsqueeze(1)
+    distances = distances.masked_fill(selected == rows, 0.0)
+    return selected[:, :k], adaptive_neighbor_weights(distances, k, cutoff=cutoff)
 
 
 def _limit_reason(cutoff: str, candidates: str) -> str:

@@ -178,3 +178,15 @@ def test_parameters_are_validated_and_cloned(blobs):
     ):
         with pytest.raises(ValueError, match=match):
             BMvC(3, **{**FAST, **bad}).fit(blobs)
+
+
+@pytest.mark.slow
+def test_cub_reaches_the_published_accuracy():
+    from mvgraph import load_dataset
+
+    try:
+        data = load_dataset("cub")
+    except FileNotFoundError as missing:
+        pytest.skip(f"benchmark data not found: {missing}")
+    model = BMvC(data.n_classes, random_state=0).fit(data)
+    assert evaluate(data.labels, model.labels_)["acc"] >= 0.8667 - 0.01

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from mvgraph.benchmark import markdown_table, run_benchmark
 from mvgraph.data import SCALERS, list_datasets
-from mvgraph.experiment import format_metrics_table, load_data, parse_params, run, write_run
+from mvgraph.experiment import (
+    METRIC_COLUMNS,
+    format_metrics_table,
+    load_data,
+    parse_params,
+    run,
+    write_run,
+)
 from mvgraph.models import METHODS
 from mvgraph.training import NonFiniteLossError
 
@@ -44,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ignore the method's per-dataset preset (use its defaults)")
     fit.add_argument("--out", default=None,
                      help="output folder (default: runs/<method>/<dataset>/seed<seed>)")
+    fit.add_argument("--kmeans-runs", type=int, default=0, metavar="N",
+                     help="also report metrics averaged over N k-means runs of the embedding")
 
     bench = commands.add_parser("bench", help="accuracy harness over methods × datasets × seeds")
     bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHODS),
@@ -56,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hyper-parameter for every method; repeatable")
     bench.add_argument("--no-preset", action="store_true",
                        help="ignore the methods' per-dataset presets (use their defaults)")
+    bench.add_argument("--kmeans-runs", type=int, default=0, metavar="N",
+                       help="also report metrics averaged over N k-means runs of each "
+                       "final embedding")
     return parser
 
 
@@ -95,11 +107,15 @@ def _fit(args: argparse.Namespace) -> int:
         params["scaler"] = args.scaler
     data = load_data(args.data)
     result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params,
-                 use_preset=not args.no_preset)
+                 use_preset=not args.no_preset, kmeans_runs=args.kmeans_runs)
     out = Path(args.out or Path("runs") / args.method / Path(result.dataset).stem
                / f"seed{args.seed}")
     write_run(result, out)
     print(format_metrics_table([result.record()]))
+    if result.kmeans_average:
+        average = result.kmeans_average
+        print(f"averaged over {average['runs']} k-means runs: " + ", ".join(
+            f"{label} {average[key]:.4f}" for key, label in METRIC_COLUMNS if key in average))
     print(f"results written to {out}")
     return 0
 
@@ -110,7 +126,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
-        params=parse_params(args.set), use_presets=not args.no_preset, progress=progress,
+        params=parse_params(args.set), use_presets=not args.no_preset,
+        kmeans_runs=args.kmeans_runs, progress=progress,
     )
     print()
     print(markdown_table(report))

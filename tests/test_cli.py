@@ -133,3 +133,36 @@ def test_best_epoch_diagnostic_is_recorded_beside_the_final_metrics():
     assert best_epoch_metrics(history) == {"acc": 0.6, "nmi": 0.7}
     assert best_epoch_metrics(history[:2]) == {}
     assert best_epoch_metrics([]) == {}
+
+
+def test_kmeans_average_is_the_mean_of_seeded_runs(tmp_path, capsys):
+    from mvgraph.cluster import kmeans
+    from mvgraph.experiment import kmeans_average
+    from mvgraph.metrics import evaluate
+
+    generator = np.random.default_rng(0)
+    embedding = np.concatenate([generator.normal(c, 1.2, size=(40, 2)) for c in (0, 3, 6)])
+    labels = np.repeat(np.arange(3), 40)
+    average = kmeans_average(embedding, labels, 3, runs=4, n_init=1, random_state=7)
+    seeds = np.random.default_rng(7).integers(0, 2**31 - 1, size=4)
+    accs = [evaluate(labels, kmeans(embedding, 3, n_init=1, random_state=int(s)).labels)["acc"]
+            for s in seeds]
+    assert average["runs"] == 4 and average["acc"] == pytest.approx(np.mean(accs))
+    with pytest.raises(ValueError, match="runs"):
+        kmeans_average(embedding, labels, 3, runs=0)
+
+    code, stdout, _ = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets",
+                              "synthetic:n=120,views=2,clusters=3", "--seeds", "2",
+                              "--kmeans-runs", "3", "--name", "avg", "--out", str(tmp_path))
+    assert code == 0
+    report = json.loads((tmp_path / "avg.json").read_text())
+    assert report["runs"][0]["kmeans_average"]["runs"] == 3
+    summary = report["summary"][0]["kmeans_average"]
+    assert {"runs", "acc", "acc_std", "nmi"} <= set(summary)
+    assert "averaged over 3 k-means runs" in (tmp_path / "avg.md").read_text()
+    code, stdout, _ = run_cli(capsys, "fit", "concat-kmeans", "--data",
+                              "synthetic:n=120,views=2,clusters=3", "--kmeans-runs", "2",
+                              "--out", str(tmp_path / "fit"))
+    assert code == 0 and "averaged over 2 k-means runs" in stdout
+    metrics = json.loads((tmp_path / "fit" / "metrics.json").read_text())
+    assert metrics["kmeans_average"]["runs"] == 2

@@ -1,16 +1,24 @@
 """Graph operators: neighbour search, kNN and CAN graphs, Gaussian relations, anchor graphs."""
 
 from mvgraph.graphs.anchors import AnchorGraph, anchor_graph, select_anchors
-from mvgraph.graphs.can import adaptive_neighbor_weights, can_graph, can_weights
+from mvgraph.graphs.blocks import GraphBlocks
+from mvgraph.graphs.can import (
+    adaptive_neighbor_weights,
+    can_graph,
+    can_neighbors,
+    can_weights,
+)
 from mvgraph.graphs.knn import knn_graph
 from mvgraph.graphs.neighbors import nearest_neighbors
 from mvgraph.graphs.relation import gaussian_relation
 
 __all__ = [
     "AnchorGraph",
+    "GraphBlocks",
     "adaptive_neighbor_weights",
     "anchor_graph",
     "can_graph",
+    "can_neighbors",
     "can_weights",
     "gaussian_relation",
     "knn_graph",

@@ -20,6 +20,8 @@ so every row sums to one.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -141,11 +143,34 @@ def can_weights(
     r"""Dense CAN weight matrix of a batch, differentiable with respect to ``x``.
 
     :math:`\mathbf{P} \in \mathbb{R}^{B \times B}` with :math:`P_{ij} = p_{ij}` of
-    :func:`adaptive_neighbor_weights` over the squared distances
+    :func:`adaptive_neighbor_weights`, 0 outside the neighbours; the dense form of
+    :func:`can_neighbors`, which documents the arguments.
+
+    Shapes:
+        - **input:** :math:`(B, d)`
+        - **output:** :math:`(B, B)`, rows summing to 1
+    """
+    neighbors, weights = can_neighbors(x, k, cutoff=cutoff, self_loops=self_loops)
+    b = neighbors.shape[0]
+    dense = torch.zeros(b, b, dtype=weights.dtype, device=weights.device)
+    return dense.scatter_(1, neighbors, weights)
+
+
+def can_neighbors(
+    x: Tensor,
+    k: int,
+    *,
+    cutoff: str = "k_plus_1",
+    self_loops: bool = False,
+) -> tuple[Tensor, Tensor]:
+    r"""CAN neighbours and weights of every row of a batch, differentiable in ``x``.
+
+    Row :math:`i` gets its :math:`k` nearest rows :math:`j` and their weights
+    :math:`p_{ij}` of :func:`adaptive_neighbor_weights` over the squared distances
     :math:`\lVert\mathbf{x}_i\rVert^2 - 2\mathbf{x}_i^\top\mathbf{x}_j +
     \lVert\mathbf{x}_j\rVert^2` of the rows centred by the batch mean (clamped at 0).
-    Neighbours are selected by ``topk`` without
-    gradient; the gradient flows through the distance values of the selected pairs.
+    Neighbours are selected from one :math:`B \times B` Gram matrix by ``topk`` without
+    gradient; the gradient flows through the distance values of the selected pairs only.
 
     Args:
         x: batch ``[B, d]``.
@@ -153,11 +178,11 @@ def can_weights(
             ``cutoff="k_plus_1"`` (candidates: :math:`B - 1`, or :math:`B` with self loops).
         cutoff: ``"k_plus_1"`` or ``"kth"``.
         self_loops: if ``True`` each point is a candidate neighbour of itself (at distance
-            0, so it is always selected); by default the diagonal is excluded and is 0.
+            0, so it is always selected); by default a row is never its own neighbour.
 
-    Shapes:
-        - **input:** :math:`(B, d)`
-        - **output:** :math:`(B, B)`, rows summing to 1
+    Returns:
+        ``(neighbors [B, k], weights [B, k])``: row indices into the batch, nearest first,
+        and their weights (rows summing to 1).
     """
     points = as_points(x, "x")
     if cutoff not in CUTOFFS:
@@ -168,16 +193,58 @@ def can_weights(
     check_neighbor_count(
         k, candidates - (searched - k), _limit_reason(cutoff, "B" if self_loops else "B - 1")
     )
-    diagonal = torch.eye(b, dtype=torch.bool, device=points.device)
-    points = points - points.mean(0)  # translation-invariant; reduces cancellation
-    sq = points.pow(2).sum(1)
-    distances = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * points @ points.t()).clamp_min(0.0)
-    distances = distances.masked_fill(diagonal, 0.0)
     with torch.no_grad():
-        scores = distances.masked_fill(diagonal, float("inf")) if not self_loops else distances
+        centred = points - points.mean(0)  # translation-invariant; reduces cancellation
+        sq = centred.pow(2).sum(1)
+        gram = centred @ centred.t()
+        # ||x_j||^2 - 2 x_i.x_j ranks the candidates of row i like the distance does
+        scores = torch.add(sq.unsqueeze(0), gram, alpha=-2.0)
+        scores.fill_diagonal_(-float("inf") if self_loops else float("inf"))
         selected = scores.topk(searched, dim=1, largest=False, sorted=True).indices
-    weights = adaptive_neighbor_weights(distances.gather(1, selected), k, cutoff=cutoff)
-    return torch.zeros_like(distances).scatter(1, selected[:, :k], weights)
+        distances = (sq.unsqueeze(1) + sq[selected] - 2.0 * gram.gather(1, selected)).clamp_(0.0)
+        rows = torch.arange(b, device=points.device).unsqueeze(1)
+        distances.masked_fill_(selected == rows, 0.0)
+    if points.requires_grad:
+        distances = _PairSquaredDistances.apply(points, selected, distances)
+    return selected[:, :k], adaptive_neighbor_weights(distances, k, cutoff=cutoff)
+
+
+class _PairSquaredDistances(torch.autograd.Function):
+    r""":math:`d_{ij} = \lVert\mathbf{x}_i - \mathbf{x}_j\rVert^2` for the pairs
+    :math:`(i, \text{neighbors}[i, t])`, from precomputed values; the backward pass is two
+    sparse products, :math:`O(Bsd)`, instead of dense :math:`B \times B` ones:
+    :math:`\nabla_{\mathbf{x}} = 2\big(\operatorname{diag}(\mathbf{W}\mathbf{1} +
+    \mathbf{W}^\top\mathbf{1})\,\mathbf{X} - \mathbf{W}\mathbf{X} -
+    \mathbf{W}^\top\mathbf{X}\big)` with :math:`\mathbf{W}` the incoming gradients on
+    the pairs."""
+
+    @staticmethod
+    def forward(ctx, points: Tensor, neighbors: Tensor, values: Tensor) -> Tensor:
+        ctx.save_for_backward(points, neighbors)
+        return values.clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        points, neighbors = ctx.saved_tensors
+        b, s = neighbors.shape
+        columns = neighbors.reshape(-1)
+        weights = grad.reshape(-1).to(points.dtype)
+        rows = torch.arange(b, device=points.device).repeat_interleave(s)
+        order = torch.argsort(columns, stable=True)
+        by_column = torch.zeros(b + 1, dtype=torch.long, device=points.device)
+        by_column[1:] = torch.cumsum(torch.bincount(columns, minlength=b), 0)
+        with warnings.catch_warnings():  # CSR products are marked beta; they are exact
+            warnings.simplefilter("ignore", UserWarning)
+            forward = torch.sparse_csr_tensor(
+                torch.arange(0, b * s + 1, s, device=points.device), columns, weights,
+                (b, b), check_invariants=False,
+            )
+            backward = torch.sparse_csr_tensor(
+                by_column, rows[order], weights[order], (b, b), check_invariants=False
+            )
+            spread = forward @ points + backward @ points
+        degree = grad.sum(1).to(points.dtype).index_add(0, columns, weights)
+        return 2.0 * (degree.unsqueeze(1) * points - spread), None, None
 
 
 def _limit_reason(cutoff: str, candidates: str) -> str:

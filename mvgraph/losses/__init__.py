@@ -16,6 +16,7 @@ from mvgraph.losses.view_weights import (
     view_distances,
     view_weights,
 )
+from mvgraph.losses.vcr import vcr_loss
 
 __all__ = [
     "VIEW_DISTANCES",
@@ -31,4 +32,5 @@ __all__ = [
     "view_distance",
     "view_distances",
     "view_weights",
+    "vcr_loss",
 ]

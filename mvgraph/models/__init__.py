@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
+from mvgraph.models.bmvc import BMvC
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.crrc import CRRC
 from mvgraph.models.dmac import DMAC
 from mvgraph.models.rav import RAV
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
+    "bmvc": BMvC,
     "concat-kmeans": ConcatKMeans,
     "crrc": CRRC,
     "dmac": DMAC,
@@ -26,6 +28,7 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 
 __all__ = [
     "CRRC",
+    "BMvC",
     "DMAC",
     "METHODS",
     "RAV",

@@ -7,14 +7,25 @@ from mvgraph.losses.contrastive import (
     marginal_entropy_gap,
     nt_xent,
 )
+from mvgraph.losses.ddc import cs_divergence, ddc_kernel, ddc_loss, ddc_terms
+from mvgraph.losses.dec import dec_loss, dec_target, student_t_assignment
 from mvgraph.losses.reconstruction import reconstruction_loss
+from mvgraph.losses.siamese import stop_gradient_cosine
 
 __all__ = [
     "anchor_entropy",
     "cluster_contrastive",
+    "cs_divergence",
+    "ddc_kernel",
+    "ddc_loss",
+    "ddc_terms",
+    "dec_loss",
+    "dec_target",
     "info_nce",
     "marginal_entropy_gap",
     "mutual_information",
     "nt_xent",
     "reconstruction_loss",
+    "stop_gradient_cosine",
+    "student_t_assignment",
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
+from mvgraph.models.conan import CONAN
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.dmac import DMAC
 
 METHODS: dict[str, type[MultiViewClusterer]] = {
     "concat-kmeans": ConcatKMeans,
+    "conan": CONAN,
     "dmac": DMAC,
 }
 
@@ -21,6 +23,7 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 
 
 __all__ = [
+    "CONAN",
     "DMAC",
     "METHODS",
     "ConcatKMeans",

@@ -143,9 +143,11 @@ def test_restarts_keep_the_lowest_final_loss(blobs):
 
 
 def test_restarts_escape_a_poor_run_by_loss_alone(blobs):
-    # Seed 0 alone merges two blobs; the merged run also has the highest final loss.
-    single = CONAN(4, epochs=15, batch_size=50, random_state=0, **SMALL).fit(blobs)
-    model = CONAN(4, epochs=15, batch_size=50, n_restarts=4, random_state=0, **SMALL)
+    # Unscaled, seed 0 alone merges two blobs; the merged run also has the highest loss.
+    single = CONAN(4, epochs=15, batch_size=50, scaler="none", random_state=0, **SMALL)
+    single.fit(blobs)
+    model = CONAN(4, epochs=15, batch_size=50, scaler="none", n_restarts=4, random_state=0,
+                  **SMALL)
     model.fit(blobs)  # no labels: the choice cannot see them
     assert evaluate(blobs.labels, single.labels_)["acc"] < 0.8
     assert model.best_restart_ != 0 and evaluate(blobs.labels, model.labels_)["acc"] > 0.9

@@ -144,9 +144,9 @@ def test_restarts_keep_the_lowest_final_loss(blobs):
 
 def test_restarts_escape_a_poor_run_by_loss_alone(blobs):
     # Unscaled, seed 0 alone merges two blobs; the merged run also has the highest loss.
-    single = CONAN(4, epochs=15, batch_size=50, scaler="none", random_state=0, **SMALL)
+    single = CONAN(4, epochs=5, batch_size=50, scaler="none", random_state=0, **SMALL)
     single.fit(blobs)
-    model = CONAN(4, epochs=15, batch_size=50, scaler="none", n_restarts=4, random_state=0,
+    model = CONAN(4, epochs=5, batch_size=50, scaler="none", n_restarts=3, random_state=0,
                   **SMALL)
     model.fit(blobs)  # no labels: the choice cannot see them
     assert evaluate(blobs.labels, single.labels_)["acc"] < 0.8

@@ -240,6 +240,14 @@ class CONAN(DeepMultiViewClusterer):
     oscillates between 1e-3 and 1e-4 with a period of 10 steps for the whole run.
     ``lr_schedule="reference"`` (default) reproduces that; ``"cosine"`` anneals once from
     ``lr`` to ``lr_min`` over ``epochs`` (stepped per epoch); ``"constant"`` keeps ``lr``.
+    On handwritten (seeds 0–1) the three gave ACC 86.8/73.4, 80.7/70.6 and 93.3/70.2: the
+    partition is mostly settled within the first 10–30 epochs and the seed matters more
+    than the schedule, so the default stays with the code.
+
+    Clustering head. The DDC kernel bandwidth follows the code (``rel_sigma=0.15`` on
+    squared distances; see :mod:`mvgraph.losses.ddc`). The DDC paper's narrower reading,
+    ``rel_sigma=0.0225``, gave 94.1/78.6 on handwritten but 55.8/51.5/46.5 on cub (seeds
+    0–2, against 67.0/59.5 for seeds 0–1 with 0.15), so it is not the default.
 
     Restarts. ``n_restarts`` trains that many models (restart 0 with ``random_state``, the
     others with seeds drawn from it) and keeps the one with the lowest final training loss

@@ -18,11 +18,15 @@ from mvgraph.data import (  # noqa: E402
     make_multiview_blobs,
 )
 from mvgraph.metrics import evaluate  # noqa: E402
-from mvgraph.models import DMAC, METHODS, ConcatKMeans  # noqa: E402
+from mvgraph.models import CONAN, CRRC, DMAC, METHODS, RAV, BMvC, ConcatKMeans  # noqa: E402
 
 __all__ = [
+    "CONAN",
+    "CRRC",
     "DMAC",
     "METHODS",
+    "RAV",
+    "BMvC",
     "ConcatKMeans",
     "MultiViewData",
     "__version__",

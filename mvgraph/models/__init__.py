@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
 from mvgraph.models.bmvc import BMvC
+from mvgraph.models.conan import CONAN
 from mvgraph.models.concat_kmeans import ConcatKMeans
 from mvgraph.models.crrc import CRRC
 from mvgraph.models.dmac import DMAC
@@ -12,6 +13,7 @@ from mvgraph.models.rav import RAV
 METHODS: dict[str, type[MultiViewClusterer]] = {
     "bmvc": BMvC,
     "concat-kmeans": ConcatKMeans,
+    "conan": CONAN,
     "crrc": CRRC,
     "dmac": DMAC,
     "rav": RAV,
@@ -27,11 +29,12 @@ def get_method(name: str) -> type[MultiViewClusterer]:
 
 
 __all__ = [
+    "CONAN",
     "CRRC",
-    "BMvC",
     "DMAC",
     "METHODS",
     "RAV",
+    "BMvC",
     "ConcatKMeans",
     "DeepMultiViewClusterer",
     "MultiViewClusterer",

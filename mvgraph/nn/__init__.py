@@ -2,7 +2,9 @@
 
 from mvgraph.nn.agcn import AGCNConv
 from mvgraph.nn.autoencoder import ViewAutoencoders
-from mvgraph.nn.fusion import ViewFusion
+from mvgraph.nn.conv_encoder import ConvEncoder
+from mvgraph.nn.fusion import ConcatFusion, ViewFusion
+from mvgraph.nn.heads import DDCHead, DECHead, PredictionHead, ProjectionHead
 from mvgraph.nn.orthogonal import OrthogonalProjection
 from mvgraph.nn.perturbation import AnchorPerturbation
 from mvgraph.nn.recalibration import CrossViewRecalibration, RecalibrationParts
@@ -10,8 +12,14 @@ from mvgraph.nn.recalibration import CrossViewRecalibration, RecalibrationParts
 __all__ = [
     "AGCNConv",
     "AnchorPerturbation",
+    "ConcatFusion",
+    "ConvEncoder",
     "CrossViewRecalibration",
+    "DDCHead",
+    "DECHead",
     "OrthogonalProjection",
+    "PredictionHead",
+    "ProjectionHead",
     "RecalibrationParts",
     "ViewAutoencoders",
     "ViewFusion",

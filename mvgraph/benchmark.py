@@ -91,6 +91,7 @@ def run_benchmark(
     params: Mapping[str, Any] | None = None,
     use_presets: bool = True,
     kmeans_runs: int = 0,
+    resume: bool = False,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
@@ -98,8 +99,10 @@ def run_benchmark(
     ``params`` (for example from ``--set``) apply to every method, on top of the
     method's per-dataset preset when ``use_presets``. With ``kmeans_runs > 0`` every run
     also reports metrics averaged over that many k-means runs of its final embedding
-    (:func:`~mvgraph.experiment.kmeans_average`). Returns the report that is written to
-    ``<out_dir>/<name>.json``.
+    (:func:`~mvgraph.experiment.kmeans_average`). With ``resume``, the runs already in
+    ``<out_dir>/<name>.json`` (same parameters, presets and k-means runs) are kept instead
+    of being run again, so an interrupted benchmark can be finished or extended. Returns
+    the report that is written to ``<out_dir>/<name>.json``.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1; got {seeds}")
@@ -117,15 +120,18 @@ def run_benchmark(
         "runs": [],
         "summary": [],
     }
+    done = _finished_runs(out / f"{name}.json", report) if resume else {}
     for dataset in datasets:
         data = load_data(dataset)
         for method in methods:
             records = []
             for seed in range(seeds):
-                record = run(
-                    method, data, seed=seed, params=params, use_preset=use_presets,
-                    kmeans_runs=kmeans_runs,
-                ).record()
+                record = done.get((method, data.name, seed))
+                if record is None:
+                    record = run(
+                        method, data, seed=seed, params=params, use_preset=use_presets,
+                        kmeans_runs=kmeans_runs,
+                    ).record()
                 records.append(record)
                 report["runs"].append(record)
                 if progress is not None:
@@ -138,6 +144,28 @@ def run_benchmark(
             report["summary"].append(summary)
             _write(report, out, name)
     return report
+
+
+def _finished_runs(
+    path: Path, report: Mapping[str, Any]
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The runs of an earlier report at ``path`` by (method, dataset, seed); empty when
+    there is none. An earlier report run with other settings is an error."""
+    if not path.exists():
+        return {}
+    try:
+        earlier = json.loads(path.read_text())
+        settings = [(earlier["params"], earlier["use_presets"], earlier.get("kmeans_runs", 0)),
+                    (report["params"], report["use_presets"], report["kmeans_runs"])]
+        runs = earlier["runs"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"cannot resume from {path}: not a benchmark report ({error})") from error
+    if settings[0] != settings[1]:
+        raise ValueError(
+            f"cannot resume from {path}: it was run with params, presets and k-means runs "
+            f"{settings[0]}, not {settings[1]}; choose another --name"
+        )
+    return {(r["method"], r["dataset"], r["seed"]): r for r in runs}
 
 
 def markdown_table(report: Mapping[str, Any]) -> str:

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--kmeans-runs", type=int, default=0, metavar="N",
                        help="also report metrics averaged over N k-means runs of each "
                        "final embedding")
+    bench.add_argument("--resume", action="store_true",
+                       help="keep the runs already in <out>/<name>.json and run the rest")
     return parser
 
 
@@ -127,7 +129,7 @@ def _bench(args: argparse.Namespace) -> int:
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
         params=parse_params(args.set), use_presets=not args.no_preset,
-        kmeans_runs=args.kmeans_runs, progress=progress,
+        kmeans_runs=args.kmeans_runs, resume=args.resume, progress=progress,
     )
     print()
     print(markdown_table(report))

@@ -41,6 +41,31 @@ def test_bench_writes_json_and_table(tmp_path, capsys):
     assert "| concat-kmeans |" in (tmp_path / "smoke.md").read_text()
 
 
+def test_bench_resumes_from_the_runs_already_written(tmp_path, capsys, monkeypatch):
+    data = "synthetic:n=200,views=2,clusters=4"
+    args = ("bench", "--methods", "concat-kmeans", "--datasets", data, "--name", "resume",
+            "--out", str(tmp_path))
+    assert run_cli(capsys, *args, "--seeds", "2")[0] == 0
+    first = json.loads((tmp_path / "resume.json").read_text())["runs"]
+
+    import mvgraph.benchmark as benchmark
+
+    calls = []
+    real_run = benchmark.run
+
+    def counted_run(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "run", counted_run)
+    assert run_cli(capsys, *args, "--seeds", "3", "--resume")[0] == 0
+    report = json.loads((tmp_path / "resume.json").read_text())
+    assert calls == [2]  # seeds 0 and 1 were kept, not run again
+    assert report["runs"][:2] == first and report["summary"][0]["seeds"] == [0, 1, 2]
+    code, _, stderr = run_cli(capsys, *args, "--seeds", "3", "--resume", "--set", "n_init=2")
+    assert code == 2 and "cannot resume" in stderr
+
+
 def test_datasets_lists_registry(capsys):
     code, stdout, _ = run_cli(capsys, "datasets")
     assert code == 0

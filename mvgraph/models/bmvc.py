@@ -53,6 +53,7 @@ from mvgraph.models.base import DeepMultiViewClusterer
 from mvgraph.nn import OrthogonalProjection, ViewAutoencoders, ViewFusion
 from mvgraph.nn.fusion import FUSION_MODES
 from mvgraph.training import Batch, Phase
+from mvgraph.utils.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,7 @@ class BMvC(DeepMultiViewClusterer):
 
     def _build(self, dims: list[int]) -> BMvCNetwork:
         for name in ("latent_dim", "embedding_dim"):
-            _check_int(name, getattr(self, name), least=1)
+            check_int(name, getattr(self, name), least=1)
         hidden = self.hidden
         if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence) or any(
             not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1 for w in hidden
@@ -382,8 +383,8 @@ class BMvC(DeepMultiViewClusterer):
 
     def _phases(self, model: BMvCNetwork, views: list[Tensor]) -> list[Phase]:
         n = views[0].shape[0]
-        _check_int("epochs", self.epochs, least=0)
-        _check_int("k", self.k, least=1)
+        check_int("epochs", self.epochs, least=0)
+        check_int("k", self.k, least=1)
         if self.cutoff not in CUTOFFS:
             raise ValueError(f"cutoff must be one of {CUTOFFS}; got {self.cutoff!r}")
         if not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
@@ -450,15 +451,10 @@ class BMvC(DeepMultiViewClusterer):
 
     def _resolve_batch_size(self, n: int) -> int | None:
         if self.batch_size == "auto":
-            _check_int("full_batch_max_samples", self.full_batch_max_samples, least=1)
-            _check_int("minibatch_size", self.minibatch_size, least=1)
+            check_int("full_batch_max_samples", self.full_batch_max_samples, least=1)
+            check_int("minibatch_size", self.minibatch_size, least=1)
             return None if n <= self.full_batch_max_samples else int(self.minibatch_size)
         if self.batch_size is None:
             return None
-        _check_int("batch_size", self.batch_size, least=1)
+        check_int("batch_size", self.batch_size, least=1)
         return int(self.batch_size)
-
-
-def _check_int(name: str, value: object, *, least: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")

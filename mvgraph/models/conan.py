@@ -56,6 +56,7 @@ from mvgraph.nn import (
 from mvgraph.nn.conv_encoder import image_shape_3d
 from mvgraph.training import Batch, Phase, Trainer
 from mvgraph.utils import resolve_device, seed_everything
+from mvgraph.utils.validation import check_int, check_number
 
 CONTRASTS = ("simclr", "simsiam", "none")
 CLUSTERING_HEADS = ("ddc", "dec", "none")
@@ -589,11 +590,11 @@ class CONAN(DeepMultiViewClusterer):
             ("n_restarts", 1),
             ("eval_every", 0),
         ):
-            _check_int(name, getattr(self, name), least=least)
+            check_int(name, getattr(self, name), least=least)
         for name in ("temperature", "rel_sigma", "dec_alpha", "lr"):
-            _check_number(name, getattr(self, name), positive=True)
+            check_number(name, getattr(self, name), positive=True)
         for name in ("contrast_weight", "weight_decay", "lr_min"):
-            _check_number(name, getattr(self, name), positive=False)
+            check_number(name, getattr(self, name), positive=False)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             if not isinstance(self.batch_size, (int, np.integer)) or isinstance(
                 self.batch_size, bool
@@ -608,16 +609,3 @@ class CONAN(DeepMultiViewClusterer):
             raise ValueError(
                 f"encoder_hidden must be a tuple of positive integers; got {hidden!r}"
             )
-
-
-def _check_int(name: str, value: object, *, least: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
-
-
-def _check_number(name: str, value: object, *, positive: bool) -> None:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; "
-                         f"got {value!r}")

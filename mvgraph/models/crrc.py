@@ -32,7 +32,6 @@ data itself.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +43,7 @@ from mvgraph.losses import info_nce, reconstruction_loss
 from mvgraph.models.base import DeepMultiViewClusterer
 from mvgraph.nn import CrossViewRecalibration, ViewAutoencoders
 from mvgraph.training import Phase
+from mvgraph.utils.validation import check_int, check_number
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,6 @@ VARIANTS: dict[str, tuple[str, str, str] | None] = {
 PRESETS: dict[str, dict] = {
     "synthetic3d": {"scaler": "minmax"},  # 3-d views: the row norm carries the class
 }
-
-# Rows per forward pass when embedding the whole data set.
-_EMBED_ROWS = 4096
 
 
 class CRRCNetwork(nn.Module):
@@ -308,7 +305,7 @@ class CRRC(DeepMultiViewClusterer):
         if len(dims) < 2:
             raise ValueError(f"CRRC needs at least two views; got {len(dims)}")
         for name in ("latent_dim", "fusion_hidden", "feature_dim", "gate_hidden"):
-            _check_int(name, getattr(self, name), least=1)
+            check_int(name, getattr(self, name), least=1)
         hidden = self.hidden
         if not isinstance(hidden, (tuple, list)) or any(
             not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1 for w in hidden
@@ -326,12 +323,12 @@ class CRRC(DeepMultiViewClusterer):
 
     def _phases(self, model: CRRCNetwork, views: list[Tensor]) -> list[Phase]:
         for name in ("pretrain_epochs", "epochs"):
-            _check_int(name, getattr(self, name), least=0)
+            check_int(name, getattr(self, name), least=0)
         if self.batch_size is not None:
-            _check_int("batch_size", self.batch_size, least=2)
-        _check_number("temperature", self.temperature, positive=True)
-        _check_number("lambda_cm", self.lambda_cm, positive=False)
-        _check_number("lr", self.lr, positive=True)
+            check_int("batch_size", self.batch_size, least=2)
+        check_number("temperature", self.temperature, positive=True)
+        check_number("lambda_cm", self.lambda_cm, positive=False)
+        check_number("lr", self.lr, positive=True)
         return [
             Phase(
                 "pretrain",
@@ -357,21 +354,4 @@ class CRRC(DeepMultiViewClusterer):
         ]
 
     def _forward_embedding(self, model: CRRCNetwork, views: list[Tensor]) -> Tensor:
-        n = views[0].shape[0]
-        return torch.cat([
-            model.embed([view[start : start + _EMBED_ROWS] for view in views])
-            for start in range(0, n, _EMBED_ROWS)
-        ])
-
-
-def _check_int(name: str, value: object, *, least: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
-
-
-def _check_number(name: str, value: object, *, positive: bool) -> None:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; "
-                         f"got {value!r}")
+        return model.embed(views)

@@ -38,6 +38,7 @@ from mvgraph.losses import anchor_entropy, mutual_information
 from mvgraph.models.base import DeepMultiViewClusterer, embed_in_chunks
 from mvgraph.nn import AGCNConv, AnchorPerturbation, ViewAutoencoders
 from mvgraph.training import Batch, Phase
+from mvgraph.utils.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -368,7 +369,7 @@ class DMAC(DeepMultiViewClusterer):
 
     def _build(self, dims: list[int]) -> DMACNetwork:
         for name in ("hidden_dim", "embedding_dim", "agcn_hidden"):
-            _check_int(name, getattr(self, name), least=1)
+            check_int(name, getattr(self, name), least=1)
         return DMACNetwork(
             dims,
             self.n_clusters,
@@ -390,9 +391,9 @@ class DMAC(DeepMultiViewClusterer):
             ("pretrain_epochs", 0),
             ("epochs", 0),
         ):
-            _check_int(name, getattr(self, name), least=least)
+            check_int(name, getattr(self, name), least=least)
         if self.points_per_anchor is not None:
-            _check_int("points_per_anchor", self.points_per_anchor, least=1)
+            check_int("points_per_anchor", self.points_per_anchor, least=1)
         for name in ("alpha", "beta"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
@@ -447,7 +448,7 @@ class DMAC(DeepMultiViewClusterer):
         if self.n_anchors is None:
             m = math.isqrt(n * int(self.n_clusters))
         else:
-            _check_int("n_anchors", self.n_anchors, least=2)
+            check_int("n_anchors", self.n_anchors, least=2)
             m = int(self.n_anchors)
         if not 2 <= m <= n:
             raise ValueError(
@@ -455,8 +456,3 @@ class DMAC(DeepMultiViewClusterer):
                 + (" from floor(sqrt(n * n_clusters))" if self.n_anchors is None else "")
             )
         return m
-
-
-def _check_int(name: str, value: object, *, least: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")

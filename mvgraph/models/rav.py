@@ -49,6 +49,7 @@ from mvgraph.losses import (
 from mvgraph.models.base import DeepMultiViewClusterer
 from mvgraph.nn import ViewAutoencoders
 from mvgraph.training import Batch, Phase
+from mvgraph.utils.validation import check_int, check_number
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,7 @@ class RAV(DeepMultiViewClusterer):
             ("weight_samples", 2),
             ("n_projections", 1),
         ):
-            _check_int(name, getattr(self, name), least=least)
+            check_int(name, getattr(self, name), least=least)
         hidden = self.hidden_dims
         if not isinstance(hidden, (tuple, list)) or any(
             isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in hidden
@@ -445,9 +446,9 @@ class RAV(DeepMultiViewClusterer):
                 f"hidden_dims must be a sequence of positive integers; got {hidden!r}"
             )
         for name in ("lambda1", "lambda2"):
-            _check_number(name, getattr(self, name), positive=False)
+            check_number(name, getattr(self, name), positive=False)
         for name in ("sigma", "tau_relation", "tau_cluster", "lr"):
-            _check_number(name, getattr(self, name), positive=True)
+            check_number(name, getattr(self, name), positive=True)
         if self.view_distance not in VIEW_DISTANCES:
             raise ValueError(
                 f"view_distance must be one of {VIEW_DISTANCES}; got {self.view_distance!r}"
@@ -455,20 +456,3 @@ class RAV(DeepMultiViewClusterer):
         for name in ("relation_alignment", "cluster_contrast", "view_weighting"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
-
-
-def _check_int(name: str, value: object, *, least: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
-
-
-def _check_number(name: str, value: object, *, positive: bool) -> None:
-    ok = (
-        isinstance(value, (int, float, np.floating, np.integer))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value > 0 if positive else value >= 0)
-    )
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")

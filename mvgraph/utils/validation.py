@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -36,3 +37,23 @@ def as_label_vector(labels: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "biu":
         raise ValueError(f"{name} must hold integer labels; got dtype {array.dtype}")
     return array
+
+
+def check_int(name: str, value: object, *, least: int) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an integer ``>= least``."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
+
+
+def check_number(name: str, value: object, *, positive: bool) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a finite number, ``> 0``
+    when ``positive`` and ``>= 0`` otherwise."""
+    ok = (
+        isinstance(value, (int, float, np.floating, np.integer))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value > 0 if positive else value >= 0)
+    )
+    if not ok:
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")

@@ -10,6 +10,7 @@ from mvgraph.data import load_dataset, make_multiview_blobs
 from mvgraph.metrics import evaluate
 from mvgraph.models import CRRC, METHODS
 from mvgraph.models import crrc as crrc_module
+from mvgraph.models.base import embed_in_chunks
 from mvgraph.models.crrc import VARIANTS, CRRCNetwork, crrc_terms
 
 SMALL = dict(hidden=(32,), latent_dim=16, fusion_hidden=32, feature_dim=8, gate_hidden=16)
@@ -70,15 +71,13 @@ def test_variants_build_their_recalibration_and_reconstruction_has_no_contrast()
     assert len(VARIANTS) == 8 and VARIANTS["full"] == ("attention", "dynamic", "residual")
 
 
-def test_embedding_is_computed_in_row_chunks(monkeypatch):
+def test_embedding_is_computed_in_row_chunks():
     dims = [6, 5]
-    model = _network(dims)
+    model = _network(dims).eval()
     views = [torch.randn(23, d, dtype=torch.float64) for d in dims]
-    estimator = CRRC(2)
     with torch.no_grad():
         whole = model.embed(views)
-        monkeypatch.setattr(crrc_module, "_EMBED_ROWS", 4)
-        chunked = estimator._forward_embedding(model, views)
+    chunked = embed_in_chunks(model, views, CRRC(2)._forward_embedding, chunk_rows=4)
     torch.testing.assert_close(chunked, whole)
 
 

@@ -21,7 +21,7 @@ import torch
 
 from mvgraph import __version__
 from mvgraph.data import dataset_info
-from mvgraph.experiment import load_data, run
+from mvgraph.experiment import applied_preset, load_data, run
 from mvgraph.utils import atomic_save_json, atomic_write
 
 SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
@@ -101,7 +101,8 @@ def run_benchmark(
     also reports metrics averaged over that many k-means runs of its final embedding
     (:func:`~mvgraph.experiment.kmeans_average`). With ``resume``, the runs already in
     ``<out_dir>/<name>.json`` (same parameters, presets and k-means runs) are kept instead
-    of being run again, so an interrupted benchmark can be finished or extended. Returns
+    of being run again (unless the method's preset for the set has changed since), so an
+    interrupted benchmark can be finished or extended. Returns
     the report that is written to ``<out_dir>/<name>.json``.
     """
     if seeds < 1:
@@ -127,7 +128,9 @@ def run_benchmark(
             records = []
             for seed in range(seeds):
                 record = done.get((method, data.name, seed))
-                if record is None:
+                if record is None or record["preset"] != _as_json(
+                    applied_preset(method, data.name, params, use_presets)
+                ):
                     record = run(
                         method, data, seed=seed, params=params, use_preset=use_presets,
                         kmeans_runs=kmeans_runs,
@@ -144,6 +147,11 @@ def run_benchmark(
             report["summary"].append(summary)
             _write(report, out, name)
     return report
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from a report (tuples become lists)."""
+    return json.loads(json.dumps(value))
 
 
 def _finished_runs(

@@ -149,6 +149,17 @@ class RunResult:
         }
 
 
+def applied_preset(
+    method: str, dataset: str, params: Mapping[str, Any] | None, use_preset: bool = True
+) -> dict[str, Any]:
+    """The part of ``method``'s preset for ``dataset`` that a run with ``params`` applies
+    (``params`` override the preset; empty when ``use_preset`` is false)."""
+    if not use_preset:
+        return {}
+    preset = get_method(method).presets.get(dataset, {})
+    return {key: value for key, value in preset.items() if key not in (params or {})}
+
+
 def run(
     method: str,
     data: MultiViewData,
@@ -175,8 +186,7 @@ def run(
         raise ValueError(
             f"unknown parameter(s) {unknown} for method {method!r}; valid: {sorted(known)}"
         )
-    preset = dict(estimator_class.presets.get(data.name, {})) if use_preset else {}
-    preset = {key: value for key, value in preset.items() if key not in params}
+    preset = applied_preset(method, data.name, params, use_preset)
     params = {**preset, **params}
     if n_clusters is None:
         if data.n_classes is None:

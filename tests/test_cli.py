@@ -65,6 +65,15 @@ def test_bench_resumes_from_the_runs_already_written(tmp_path, capsys, monkeypat
     code, _, stderr = run_cli(capsys, *args, "--seeds", "3", "--resume", "--set", "n_init=2")
     assert code == 2 and "cannot resume" in stderr
 
+    # a preset added for the set since: every seed runs again, with it
+    from mvgraph.models import ConcatKMeans
+
+    monkeypatch.setattr(ConcatKMeans, "presets", {data: {"scaler": "l2"}})
+    calls.clear()
+    assert run_cli(capsys, *args, "--seeds", "3", "--resume")[0] == 0
+    report = json.loads((tmp_path / "resume.json").read_text())
+    assert calls == [0, 1, 2] and all(r["preset"] == {"scaler": "l2"} for r in report["runs"])
+
 
 def test_datasets_lists_registry(capsys):
     code, stdout, _ = run_cli(capsys, "datasets")

@@ -71,6 +71,19 @@ def test_variants_build_their_recalibration_and_reconstruction_has_no_contrast()
     assert len(VARIANTS) == 8 and VARIANTS["full"] == ("attention", "dynamic", "residual")
 
 
+def test_reconstruction_is_eq_2_or_the_per_feature_mean():
+    dims = [6, 5]
+    model = _network(dims)
+    views = [torch.randn(7, d, dtype=torch.float64) for d in dims]
+    rebuilt = model.autoencoders.decode(model.autoencoders.encode(views))
+    squared = [(x_hat - x).square() for x_hat, x in zip(rebuilt, views)]
+    by_sample = sum(e.sum() for e in squared) / 7  # Eq. 2 over the batch
+    by_entry = sum(e.mean() for e in squared)
+    for reduction, expected in (("sum", by_sample), ("mean", by_entry)):
+        terms = crrc_terms(model, views, temperature=0.5, lambda_cm=1.0, reduction=reduction)
+        torch.testing.assert_close(terms["reconstruction"], expected)
+
+
 def test_embedding_is_computed_in_row_chunks():
     dims = [6, 5]
     model = _network(dims).eval()
@@ -137,6 +150,7 @@ def test_reconstruction_variant_trains_without_contrast(blobs):
         (dict(batch_size=1), "batch_size"),
         (dict(hidden=(32, 0)), "hidden"),
         (dict(feature_dim=0), "feature_dim"),
+        (dict(reconstruction="l1"), "reconstruction"),
     ],
 )
 def test_bad_arguments_are_named(blobs, kwargs, match):

@@ -40,6 +40,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MLP
 
 from mvgraph.losses import info_nce, reconstruction_loss
+from mvgraph.losses.reconstruction import REDUCTIONS
 from mvgraph.models.base import DeepMultiViewClusterer
 from mvgraph.nn import CrossViewRecalibration, ViewAutoencoders
 from mvgraph.training import Phase
@@ -63,6 +64,7 @@ class CRRCConfig:
     feature_dim: int = 20  # paper §4.1.2: d = 20 (view MLP Fc64–Fc20, gate Fc40–Fc128–Fc20)
     gate_hidden: int = 128  # paper §4.1.2: gate Fc40–Fc128–Fc20
     scaler: str = "l2"  # not stated in the paper; measured, see the CRRC docstring
+    reconstruction: str = "sum"  # paper, Eq. 2: squared norm per sample ("mean": MFLVC code)
 
 
 DEFAULTS = CRRCConfig()
@@ -154,19 +156,25 @@ class CRRCNetwork(nn.Module):
         return self.global_representation(self.autoencoders.encode(views))
 
 
-def _reconstruction(model: CRRCNetwork, latents: list[Tensor], views: list[Tensor]) -> Tensor:
-    return reconstruction_loss(model.autoencoders.decode(latents), views, reduction="sum")
-
-
-def reconstruction_terms(model: CRRCNetwork, views: list[Tensor]) -> dict[str, Tensor]:
+def reconstruction_terms(
+    model: CRRCNetwork, views: list[Tensor], *, reduction: str = DEFAULTS.reconstruction
+) -> dict[str, Tensor]:
     r"""Pretraining loss :math:`\mathcal{L}_{rec} = \frac{1}{B}\sum_v \sum_i
-    \lVert \mathbf{x}^v_i - \hat{\mathbf{x}}^v_i \rVert^2` (Eq. 2 over a batch)."""
+    \lVert \mathbf{x}^v_i - \hat{\mathbf{x}}^v_i \rVert^2` (Eq. 2 over a batch; with
+    ``reduction="mean"`` also averaged over the features, see
+    :func:`~mvgraph.losses.reconstruction_loss`)."""
     latents = model.autoencoders.encode(views)
-    return {"reconstruction": _reconstruction(model, latents, views)}
+    rebuilt = model.autoencoders.decode(latents)
+    return {"reconstruction": reconstruction_loss(rebuilt, views, reduction=reduction)}
 
 
 def crrc_terms(
-    model: CRRCNetwork, views: list[Tensor], *, temperature: float, lambda_cm: float
+    model: CRRCNetwork,
+    views: list[Tensor],
+    *,
+    temperature: float,
+    lambda_cm: float,
+    reduction: str = DEFAULTS.reconstruction,
 ) -> dict[str, Tensor]:
     r"""The weighted terms of CRRC's joint loss (Eq. 13) on a batch of rows.
 
@@ -176,7 +184,8 @@ def crrc_terms(
         :math:`\mathcal{L}_{cm}^v` = ``info_nce(H, R̂^v, temperature)`` (Eq. 12).
     """
     latents = model.autoencoders.encode(views)
-    terms = {"reconstruction": _reconstruction(model, latents, views)}
+    rebuilt = model.autoencoders.decode(latents)
+    terms = {"reconstruction": reconstruction_loss(rebuilt, views, reduction=reduction)}
     if model.recalibration is not None:
         global_rep = model.global_representation(latents)
         recalibrated = model.recalibration(global_rep, model.view_representations(latents))
@@ -237,6 +246,8 @@ class CRRC(DeepMultiViewClusterer):
         feature_dim: width :math:`d` of :math:`\mathbf{H}` and the view representations.
         gate_hidden: hidden width of the gate network.
         scaler: per-view scaling; ``"auto"`` = the default of :class:`CRRCConfig`.
+        reconstruction: ``"sum"`` (Eq. 2: squared error summed over the features) or
+            ``"mean"`` (averaged over them, the MFLVC code's ``mse_loss``).
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
         random_state: seed of the weights, the minibatches and the k-means.
@@ -271,6 +282,7 @@ class CRRC(DeepMultiViewClusterer):
         feature_dim: int = DEFAULTS.feature_dim,
         gate_hidden: int = DEFAULTS.gate_hidden,
         scaler: str = "auto",
+        reconstruction: str = DEFAULTS.reconstruction,
         n_init: int = 10,
         device: str = "auto",
         random_state: int | None = None,
@@ -290,6 +302,7 @@ class CRRC(DeepMultiViewClusterer):
         self.fusion_hidden = fusion_hidden
         self.feature_dim = feature_dim
         self.gate_hidden = gate_hidden
+        self.reconstruction = reconstruction
         self.scaler = scaler
         self.n_init = n_init
         self.device = device
@@ -329,11 +342,16 @@ class CRRC(DeepMultiViewClusterer):
         check_number("temperature", self.temperature, positive=True)
         check_number("lambda_cm", self.lambda_cm, positive=False)
         check_number("lr", self.lr, positive=True)
+        if self.reconstruction not in REDUCTIONS:
+            raise ValueError(
+                f"reconstruction must be one of {REDUCTIONS}; got {self.reconstruction!r}"
+            )
+        reduction = self.reconstruction
         return [
             Phase(
                 "pretrain",
                 self.pretrain_epochs,
-                lambda batch: reconstruction_terms(model, batch.views),
+                lambda batch: reconstruction_terms(model, batch.views, reduction=reduction),
                 model.autoencoders.parameters(),
                 optimizer="adam",
                 lr=self.lr,
@@ -343,7 +361,8 @@ class CRRC(DeepMultiViewClusterer):
                 "main",
                 self.epochs,
                 lambda batch: crrc_terms(
-                    model, batch.views, temperature=self.temperature, lambda_cm=self.lambda_cm
+                    model, batch.views, temperature=self.temperature, lambda_cm=self.lambda_cm,
+                    reduction=reduction,
                 ),
                 model.parameters(),
                 optimizer="adam",

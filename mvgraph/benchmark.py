@@ -59,11 +59,10 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for the k-means averages (``kmeans_average``) when the runs have them."""
     summary: dict[str, Any] = {"seeds": [r["seed"] for r in records]}
     summary.update(_mean_std(records, (*SUMMARY_METRICS, "seconds")))
-    for key in ("acc", "nmi"):
-        values = [r["best_epoch"][key] for r in records if key in r.get("best_epoch", {})]
-        if len(values) == len(records):
-            summary[f"best_epoch_{key}"] = float(np.mean(values))
-            summary[f"best_epoch_{key}_std"] = float(np.std(values))
+    best = [r.get("best_epoch", {}) for r in records]
+    if all(best):
+        summary.update({f"best_epoch_{key}": value
+                        for key, value in _mean_std(best, ("acc", "nmi")).items()})
     averages = [r["kmeans_average"] for r in records if "kmeans_average" in r]
     if averages:
         summary["kmeans_average"] = {"runs": averages[0]["runs"],

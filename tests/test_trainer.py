@@ -172,3 +172,25 @@ def test_a_phase_can_override_how_often_it_is_evaluated():
     evaluated = [(r["phase"], r["epoch"]) for r in history if "acc" in r]
     assert evaluated == [("quiet", 4), ("busy", 0), ("busy", 1), ("busy", 2),
                          ("sparse", 1), ("sparse", 3)]
+
+
+def test_adam_is_fused_and_takes_the_plain_adam_steps():
+    from mvgraph.training.trainer import make_optimizer
+
+    torch.manual_seed(0)
+    plain_model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
+    fused_model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
+    fused_model.load_state_dict(plain_model.state_dict())
+    initial = plain_model[0].weight.detach().clone()
+    plain = torch.optim.Adam(plain_model.parameters(), lr=1e-2, weight_decay=1e-3)
+    fused = make_optimizer("adam", list(fused_model.parameters()), lr=1e-2, weight_decay=1e-3)
+    assert fused.defaults["fused"] is True
+    x = torch.randn(16, 5)
+    for _ in range(20):
+        for model, optimizer in ((plain_model, plain), (fused_model, fused)):
+            optimizer.zero_grad()
+            model(x).square().mean().backward()
+            optimizer.step()
+    for a, b in zip(plain_model.parameters(), fused_model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert (plain_model[0].weight - initial).abs().max() > 1e-2  # the steps did move

@@ -184,3 +184,19 @@ def test_embedding_in_chunks_equals_one_pass():
     whole = model.encode(views)[1].detach()
     chunked = embed_in_chunks(model, views, lambda net, rows: net.encode(rows)[1], chunk_rows=7)
     torch.testing.assert_close(chunked, whole)
+
+
+def test_restarts_keep_the_anchors_of_the_kept_model(blobs):
+    fitted = []
+
+    class Recorded(DMAC):
+        def _fit_once(self, tensors, labels, seed):
+            super()._fit_once(tensors, labels, seed)
+            fitted.append((seed, self.anchors_, self.labels_, self.history_[-1]["loss"]))
+
+    model = Recorded(4, n_restarts=3, random_state=0, **FAST).fit(blobs)
+    assert [seed for seed, *_ in fitted] == model.restart_seeds_ and model.restart_seeds_[0] == 0
+    assert model.restart_losses_ == [loss for *_, loss in fitted]
+    best = model.best_restart_
+    assert model.restart_losses_[best] == min(model.restart_losses_)
+    assert model.anchors_ is fitted[best][1] and model.labels_ is fitted[best][2]

@@ -233,3 +233,12 @@ def test_ngs_reproduces_the_paper_with_its_preset():
     result = run("rav", data, seed=0)
     assert result.preset == RAV.presets["ngs"]
     assert result.metrics["acc"] > 0.95  # paper: 0.980
+
+
+def test_restarts_keep_the_view_weights_of_the_kept_model(blobs):
+    model = RAV(4, n_restarts=2, random_state=1, **FAST).fit(blobs)
+    best = model.best_restart_
+    alone = RAV(4, random_state=model.restart_seeds_[best], **FAST).fit(blobs)
+    np.testing.assert_array_equal(model.view_weights_, alone.view_weights_)
+    np.testing.assert_array_equal(model.labels_, alone.labels_)
+    assert model.restart_losses_[best] == min(model.restart_losses_)

@@ -30,6 +30,7 @@ from mvgraph.data import MultiViewData, ViewScaler, as_multiview
 from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer
 from mvgraph.utils import resolve_device, seed_everything
+from mvgraph.utils.validation import check_int
 
 ViewsLike = Sequence[Any] | MultiViewData
 
@@ -129,14 +130,45 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     labels come from a clustering head override ``_cluster`` and ``_assign``.
 
     The subclass ``__init__`` must define ``n_clusters``, ``scaler``, ``device``,
-    ``random_state``, ``verbose`` and may define ``eval_every``, ``n_init`` and
-    ``checkpoint_path``.
+    ``random_state``, ``verbose`` and may define ``eval_every``, ``n_init``,
+    ``n_restarts`` and ``checkpoint_path``. A subclass that fits more than the model
+    (anchors, view weights) sets those attributes in ``_phases`` or by extending
+    ``_fit_once``, so that restarts keep them with the model they belong to.
     """
 
     def _fit(self, views: list, labels: np.ndarray | None) -> None:
+        """Train ``n_restarts`` models (1 when the method has no such parameter) and keep
+        the one with the lowest final training loss, with everything fitted alongside it.
+
+        Restart 0 uses ``random_state``; the others use seeds drawn from it. The choice
+        sees only the losses, never the labels: unsupervised model selection, as in
+        papers that train several times and report the run with the lowest loss.
+        """
         seed = seed_everything(self.random_state)
+        n_restarts = getattr(self, "n_restarts", 1)
+        check_int("n_restarts", n_restarts, least=1)
+        seeds = [seed] + [
+            int(s) & 0x7FFFFFFF
+            for s in np.random.SeedSequence(seed).generate_state(n_restarts - 1)
+        ]
         self.device_ = resolve_device(self.device)
         tensors = views_to_tensors(views, self.device_)
+        losses: list[float] = []
+        best: dict[str, Any] = {}
+        for restart_seed in seeds:
+            self._fit_once(tensors, labels, restart_seed)
+            losses.append(float(self.history_[-1]["loss"]))
+            if len(losses) == 1 or losses[-1] < min(losses[:-1]):
+                best = {key: value for key, value in vars(self).items() if _is_fitted(key)}
+                best["best_restart_"] = len(losses) - 1
+        vars(self).update(best)
+        self.restart_losses_ = losses
+        self.restart_seeds_ = seeds
+
+    def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
+        """One training run from ``seed``: sets ``model_``, ``history_``, ``embedding_``,
+        ``labels_`` and ``cluster_centers_`` (subclasses add what else they fit)."""
+        seed_everything(seed)
         model = self._build([view.shape[1] for view in tensors]).to(self.device_)
         trainer = Trainer(
             verbose=self.verbose,
@@ -183,6 +215,11 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     @abstractmethod
     def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
         """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
+
+
+def _is_fitted(name: str) -> bool:
+    """Whether an attribute name follows the fitted-attribute convention (``labels_``)."""
+    return name.endswith("_") and not name.startswith("_")
 
 
 def embed_in_chunks(

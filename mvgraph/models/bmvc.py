@@ -289,6 +289,8 @@ class BMvC(DeepMultiViewClusterer):
         reconstruction: use the decoders and the reconstruction loss.
         vcr: use the clustering projections and VCR. ``reconstruction=False`` is the
             paper's "VCR" ablation and ``vcr=False`` its "Rec" ablation (Table 2).
+        n_restarts: models trained from different seeds; the one with the lowest final
+            training loss is kept, with everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"minmax"``.
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -303,6 +305,9 @@ class BMvC(DeepMultiViewClusterer):
         batch_size_: rows per step used (``None``: full batch).
         history_: per-epoch loss terms (``reconstruction``, ``vcr``) and metrics.
         model_: the trained :class:`BMvCNetwork`.
+        restart_losses_: final training loss of every restart.
+        best_restart_: index of the kept restart.
+        restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """
 
     default_scaler = DEFAULTS.scaler
@@ -327,6 +332,7 @@ class BMvC(DeepMultiViewClusterer):
         fusion: str = DEFAULTS.fusion,
         reconstruction: bool = True,
         vcr: bool = True,
+        n_restarts: int = 1,
         scaler: str = "auto",
         n_init: int = 10,
         device: str = "auto",
@@ -350,6 +356,7 @@ class BMvC(DeepMultiViewClusterer):
         self.fusion = fusion
         self.reconstruction = reconstruction
         self.vcr = vcr
+        self.n_restarts = n_restarts
         self.scaler = scaler
         self.n_init = n_init
         self.device = device

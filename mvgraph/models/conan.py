@@ -44,7 +44,7 @@ from torch_geometric.nn.dense.linear import Linear as PyGLinear
 
 from mvgraph.cluster import kmeans
 from mvgraph.losses import ddc_loss, dec_loss, nt_xent, stop_gradient_cosine
-from mvgraph.models.base import DeepMultiViewClusterer, views_to_tensors
+from mvgraph.models.base import DeepMultiViewClusterer
 from mvgraph.nn import (
     ConcatFusion,
     ConvEncoder,
@@ -54,8 +54,7 @@ from mvgraph.nn import (
     ProjectionHead,
 )
 from mvgraph.nn.conv_encoder import image_shape_3d
-from mvgraph.training import Batch, Phase, Trainer
-from mvgraph.utils import resolve_device, seed_everything
+from mvgraph.training import Batch, Phase
 from mvgraph.utils.validation import check_int, check_number
 
 CONTRASTS = ("simclr", "simsiam", "none")
@@ -305,6 +304,7 @@ class CONAN(DeepMultiViewClusterer):
             metrics of the kept restart.
         restart_losses_: final training loss of every restart.
         best_restart_: index of the kept restart.
+        restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
         model_: the kept :class:`CONANNetwork`.
     """
 
@@ -370,41 +370,8 @@ class CONAN(DeepMultiViewClusterer):
 
     # -- training ------------------------------------------------------------------------
 
-    def _fit(self, views: list, labels: np.ndarray | None) -> None:
-        self._check_parameters()
-        seed = seed_everything(self.random_state)
-        seeds = [seed] + [
-            int(s) & 0x7FFFFFFF
-            for s in np.random.SeedSequence(seed).generate_state(self.n_restarts - 1)
-        ]
-        self.device_ = resolve_device(self.device)
-        tensors = views_to_tensors(views, self.device_)
-        self._image_shapes([view.shape[1] for view in tensors])
-        best: tuple[float, CONANNetwork, list] | None = None
-        self.restart_losses_ = []
-        for restart_seed in seeds:
-            seed_everything(restart_seed)
-            model = self._build([view.shape[1] for view in tensors]).to(self.device_)
-            self.model_ = model
-            history = Trainer(
-                verbose=self.verbose, random_state=restart_seed, eval_every=self.eval_every
-            ).fit(
-                model,
-                self._phases(model, tensors),
-                tensors,
-                labels=labels,
-                predict=lambda: self._cluster(self._embed_tensors(tensors), quick=True)[0],
-            )
-            final = float(history[-1]["loss"])
-            self.restart_losses_.append(final)
-            if best is None or final < best[0]:
-                best = (final, model, history)
-                self.best_restart_ = len(self.restart_losses_) - 1
-        _, self.model_, self.history_ = best
-        self.embedding_ = self._embed_tensors(tensors)
-        self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
-
     def _build(self, dims: list[int]) -> CONANNetwork:
+        self._check_parameters()
         return CONANNetwork(
             dims,
             self.n_clusters,

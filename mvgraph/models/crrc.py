@@ -245,6 +245,8 @@ class CRRC(DeepMultiViewClusterer):
         fusion_hidden: hidden width of the global MLP.
         feature_dim: width :math:`d` of :math:`\mathbf{H}` and the view representations.
         gate_hidden: hidden width of the gate network.
+        n_restarts: models trained from different seeds; the one with the lowest final
+            training loss is kept, with everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = the default of :class:`CRRCConfig`.
         reconstruction: ``"sum"`` (Eq. 2: squared error summed over the features) or
             ``"mean"`` (averaged over them, the MFLVC code's ``mse_loss``).
@@ -260,6 +262,9 @@ class CRRC(DeepMultiViewClusterer):
         cluster_centers_: k-means centroids of the embedding, ``[c, feature_dim]``.
         history_: per-epoch loss terms (``reconstruction``, ``contrast``) and metrics.
         model_: the trained :class:`CRRCNetwork`.
+        restart_losses_: final training loss of every restart.
+        best_restart_: index of the kept restart.
+        restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """
 
     default_scaler = DEFAULTS.scaler
@@ -281,6 +286,7 @@ class CRRC(DeepMultiViewClusterer):
         fusion_hidden: int = DEFAULTS.fusion_hidden,
         feature_dim: int = DEFAULTS.feature_dim,
         gate_hidden: int = DEFAULTS.gate_hidden,
+        n_restarts: int = 1,
         scaler: str = "auto",
         reconstruction: str = DEFAULTS.reconstruction,
         n_init: int = 10,
@@ -303,6 +309,7 @@ class CRRC(DeepMultiViewClusterer):
         self.feature_dim = feature_dim
         self.gate_hidden = gate_hidden
         self.reconstruction = reconstruction
+        self.n_restarts = n_restarts
         self.scaler = scaler
         self.n_init = n_init
         self.device = device

@@ -283,6 +283,8 @@ class DMAC(DeepMultiViewClusterer):
             k-means centroids).
         consistency: use the AGCN heads and the mutual information loss (``False`` is the
             paper's wo/CM ablation).
+        n_restarts: models trained from different seeds; the one with the lowest final
+            training loss is kept, with everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"l2"`` (rows of unit norm).
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -301,6 +303,9 @@ class DMAC(DeepMultiViewClusterer):
         history_: per-epoch loss terms (``reconstruction``; ``al``, ``cm``, ``sp``) and
             metrics.
         model_: the trained :class:`DMACNetwork`.
+        restart_losses_: final training loss of every restart.
+        best_restart_: index of the kept restart.
+        restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """
 
     default_scaler = DEFAULTS.scaler
@@ -328,6 +333,7 @@ class DMAC(DeepMultiViewClusterer):
         agcn_hidden: int = DEFAULTS.agcn_hidden,
         perturbation: bool = True,
         consistency: bool = True,
+        n_restarts: int = 1,
         scaler: str = "auto",
         n_init: int = 10,
         device: str = "auto",
@@ -354,6 +360,7 @@ class DMAC(DeepMultiViewClusterer):
         self.agcn_hidden = agcn_hidden
         self.perturbation = perturbation
         self.consistency = consistency
+        self.n_restarts = n_restarts
         self.scaler = scaler
         self.n_init = n_init
         self.device = device
@@ -361,8 +368,8 @@ class DMAC(DeepMultiViewClusterer):
         self.verbose = verbose
         self.eval_every = eval_every
 
-    def _fit(self, views: list, labels: np.ndarray | None) -> None:
-        super()._fit(views, labels)
+    def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
+        super()._fit_once(tensors, labels, seed)
         state = self.__dict__.pop("_anchor_state")
         self.anchors_ = None if state.anchors is None else state.anchors.float().cpu().numpy()
         self.k_ = state.k

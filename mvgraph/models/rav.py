@@ -260,6 +260,8 @@ class RAV(DeepMultiViewClusterer):
         latent_dim: latent width (equal for every view: the global relation concatenates
             the latents and the distances compare them).
         hidden_dims: hidden widths of the encoders; decoders mirror them.
+        n_restarts: models trained from different seeds; the one with the lowest final
+            training loss is kept, with everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"minmax"``.
         n_init: k-means restarts (only without ``cluster_contrast``).
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -280,6 +282,9 @@ class RAV(DeepMultiViewClusterer):
         history_: per-epoch loss terms (``reconstruction``, ``cluster``, ``entropy``,
             ``relation``) and metrics.
         model_: the trained :class:`RAVNetwork`.
+        restart_losses_: final training loss of every restart.
+        best_restart_: index of the kept restart.
+        restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """
 
     default_scaler = DEFAULTS.scaler
@@ -306,6 +311,7 @@ class RAV(DeepMultiViewClusterer):
         batch_size: int = DEFAULTS.batch_size,
         latent_dim: int = DEFAULTS.latent_dim,
         hidden_dims: tuple[int, ...] = DEFAULTS.hidden_dims,
+        n_restarts: int = 1,
         scaler: str = "auto",
         n_init: int = 10,
         device: str = "auto",
@@ -331,6 +337,7 @@ class RAV(DeepMultiViewClusterer):
         self.batch_size = batch_size
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
+        self.n_restarts = n_restarts
         self.scaler = scaler
         self.n_init = n_init
         self.device = device

@@ -8,7 +8,6 @@ from mvgraph.nn import (
     ConvEncoder,
     DDCHead,
     DECHead,
-    PredictionHead,
     ProjectionHead,
 )
 
@@ -18,7 +17,7 @@ def test_projection_and_prediction_heads_shapes_and_layer_order():
     kinds = [type(layer) for layer in projection.layers]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear, nn.BatchNorm1d]
     assert projection(torch.randn(10, 8)).shape == (10, 4)
-    prediction = PredictionHead(4, 6, 4)
+    prediction = ProjectionHead(4, 6, 4, output_norm=False)
     kinds = [type(layer) for layer in prediction.layers]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
     assert prediction(torch.randn(10, 4)).shape == (10, 4)

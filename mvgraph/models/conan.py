@@ -18,10 +18,11 @@ gives the labels. The loss (Eq. 9) is
   :math:`(p(\mathbf{z}), p(\mathbf{h}^v), \tau)`;
 - SimSiam alternative (Eq. 5): :math:`\frac12\mathcal{D}(p(\mathbf{z}), q(p(\mathbf{h}^v)))
   + \frac12\mathcal{D}(p(\mathbf{h}^v), q(p(\mathbf{z})))` with the prediction head
-  :math:`q` (:class:`~mvgraph.nn.PredictionHead`) on the stop-gradient side
-  (:func:`~mvgraph.losses.stop_gradient_cosine`). As the paper says ("the output vectors
-  of q(·) cannot receive any gradient") and its code does, :math:`q` therefore stays at its
-  initialisation; SimSiam proper puts the predictor on the online side instead;
+  :math:`q` (:class:`~mvgraph.nn.ProjectionHead` without output normalisation) on the
+  stop-gradient side (:func:`~mvgraph.losses.stop_gradient_cosine`). As the paper says
+  ("the output vectors of q(·) cannot receive any gradient") and its code does,
+  :math:`q` therefore stays at its initialisation; SimSiam proper puts the predictor on
+  the online side instead;
 - DDC head (Eq. 7; :class:`~mvgraph.nn.DDCHead`, :func:`~mvgraph.losses.ddc_loss`, kernel
   on the head's hidden layer as in the code) or DEC head (Eq. 8;
   :class:`~mvgraph.nn.DECHead`, :func:`~mvgraph.losses.dec_loss`, centroids by k-means on
@@ -50,7 +51,6 @@ from mvgraph.nn import (
     ConvEncoder,
     DDCHead,
     DECHead,
-    PredictionHead,
     ProjectionHead,
 )
 from mvgraph.nn.conv_encoder import image_shape_3d
@@ -156,7 +156,9 @@ class CONANNetwork(nn.Module):
             else None
         )
         self.predictor = (
-            PredictionHead(cluster_hidden_dim, prediction_dim, cluster_hidden_dim)
+            ProjectionHead(
+                cluster_hidden_dim, prediction_dim, cluster_hidden_dim, output_norm=False
+            )
             if contrast == "simsiam"
             else None
         )

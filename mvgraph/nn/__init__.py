@@ -4,7 +4,7 @@ from mvgraph.nn.agcn import AGCNConv
 from mvgraph.nn.autoencoder import ViewAutoencoders
 from mvgraph.nn.conv_encoder import ConvEncoder
 from mvgraph.nn.fusion import ConcatFusion, ViewFusion
-from mvgraph.nn.heads import DDCHead, DECHead, PredictionHead, ProjectionHead
+from mvgraph.nn.heads import DDCHead, DECHead, ProjectionHead
 from mvgraph.nn.orthogonal import OrthogonalProjection
 from mvgraph.nn.perturbation import AnchorPerturbation
 from mvgraph.nn.recalibration import CrossViewRecalibration, RecalibrationParts
@@ -18,7 +18,6 @@ __all__ = [
     "DDCHead",
     "DECHead",
     "OrthogonalProjection",
-    "PredictionHead",
     "ProjectionHead",
     "RecalibrationParts",
     "ViewAutoencoders",

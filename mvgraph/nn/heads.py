@@ -1,8 +1,8 @@
 r"""Heads that sit on a representation: projection and prediction heads for contrastive or
 siamese alignment, and clustering heads trained by DDC or DEC.
 
-- :class:`ProjectionHead`: SimCLR/SimSiam projector, Linear–BN–ReLU–Linear–BN.
-- :class:`PredictionHead`: SimSiam predictor, Linear–BN–ReLU–Linear.
+- :class:`ProjectionHead`: Linear–BN–ReLU–Linear(–BN): the SimCLR/SimSiam projector, or
+  without the final BN the SimSiam predictor.
 - :class:`DDCHead`: Linear–ReLU–BN to a hidden layer, then Linear–softmax to :math:`k`
   cluster probabilities; returns both (the DDC kernel is built on the hidden layer).
 - :class:`DECHead`: learnable centroids and the Student-t soft assignment.
@@ -23,10 +23,12 @@ def _check_widths(**widths: int) -> None:
 
 
 class ProjectionHead(nn.Module):
-    r"""Two-layer projector with batch normalisation after both layers (SimCLR, SimSiam).
+    r"""Two-layer head with batch normalisation on the hidden layer and, optionally, on
+    the output: SimCLR's and SimSiam's projector (``output_norm=True``) and SimSiam's
+    bottleneck predictor (``output_norm=False``).
 
     .. math::
-        \mathbf{p} = \operatorname{BN}(\mathbf{W}_2\,
+        \mathbf{p} = \operatorname{BN}_{\text{opt}}(\mathbf{W}_2\,
         \operatorname{ReLU}(\operatorname{BN}(\mathbf{W}_1\mathbf{x} + \mathbf{b}_1))
         + \mathbf{b}_2)
 
@@ -35,46 +37,23 @@ class ProjectionHead(nn.Module):
         - **output:** :math:`(B, \text{out\_features})`
     """
 
-    def __init__(self, in_features: int, hidden_features: int, out_features: int) -> None:
+    def __init__(
+        self, in_features: int, hidden_features: int, out_features: int, *,
+        output_norm: bool = True,
+    ) -> None:
         super().__init__()
         _check_widths(
             in_features=in_features, hidden_features=hidden_features, out_features=out_features
         )
-        self.layers = nn.Sequential(
+        layers = [
             nn.Linear(in_features, hidden_features),
             nn.BatchNorm1d(hidden_features),
             nn.ReLU(),
             nn.Linear(hidden_features, out_features),
-            nn.BatchNorm1d(out_features),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.layers(x)
-
-
-class PredictionHead(nn.Module):
-    r"""Two-layer bottleneck predictor, batch norm on the hidden layer only (SimSiam).
-
-    .. math::
-        \mathbf{q} = \mathbf{W}_2\,\operatorname{ReLU}(\operatorname{BN}(\mathbf{W}_1
-        \mathbf{x} + \mathbf{b}_1)) + \mathbf{b}_2
-
-    Shapes:
-        - **input:** :math:`(B, \text{in\_features})`
-        - **output:** :math:`(B, \text{out\_features})`
-    """
-
-    def __init__(self, in_features: int, hidden_features: int, out_features: int) -> None:
-        super().__init__()
-        _check_widths(
-            in_features=in_features, hidden_features=hidden_features, out_features=out_features
-        )
-        self.layers = nn.Sequential(
-            nn.Linear(in_features, hidden_features),
-            nn.BatchNorm1d(hidden_features),
-            nn.ReLU(),
-            nn.Linear(hidden_features, out_features),
-        )
+        ]
+        if output_norm:
+            layers.append(nn.BatchNorm1d(out_features))
+        self.layers = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.layers(x)

@@ -254,7 +254,9 @@ class CONAN(DeepMultiViewClusterer):
     Restarts. ``n_restarts`` trains that many models (restart 0 with ``random_state``, the
     others with seeds drawn from it) and keeps the one with the lowest final training loss
     (the mean total loss of its last epoch): unsupervised model selection, as the paper's
-    "20 runs, report the run with the lowest loss". Labels never enter the choice.
+    "20 runs, report the run with the lowest loss". Labels never enter the choice. The
+    loss is a useful guide: ten single fits on handwritten (seeds 0–9, min-max) ranged
+    from loss 0.647 / ACC 94.0 to 0.695 / 57.4, Spearman ρ(loss, ACC) = −0.81.
 
     Scaling. The reference code feeds raw features. On handwritten, cub and ngs (seed 0)
     min-max scaling was the best of none/minmax/standard/l2 on all three (ACC 86.8 / 67.0 /

@@ -288,7 +288,9 @@ class DMAC(DeepMultiViewClusterer):
         scaler: per-view scaling; ``"auto"`` = ``"l2"`` (rows of unit norm).
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
-        random_state: seed of the weights, the anchors, the noise and the k-means.
+        random_state: seed of the weights, the anchors, the noise and the k-means. A fit
+            repeats bit for bit with one torch thread; with several, the sparse anchor
+            products sum in a varying order (final losses differ by about 1e-5).
         verbose: 0 silent, 1 progress bars.
         eval_every: epochs between metric evaluations when labels are passed to ``fit``.
 

@@ -558,7 +558,6 @@ class CONAN(DeepMultiViewClusterer):
             ("cluster_hidden_dim", 1),
             ("projection_dim", 1),
             ("prediction_dim", 1),
-            ("n_restarts", 1),
             ("eval_every", 0),
         ):
             check_int(name, getattr(self, name), least=least)

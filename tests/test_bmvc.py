@@ -81,7 +81,12 @@ def test_average_graphs_is_eq_9():
     joint = unit_diagonal_can(f, 6)
     edge_index, edge_weight = average_graphs(fixed, joint, 30)
     keys = edge_index[0] * 30 + edge_index[1]
-    assert keys.unique().numel() == keys.numel()
+    n_fixed = fixed[0].shape[1]
+    fixed_keys, joint_keys = keys[:n_fixed], keys[n_fixed:]
+    assert fixed_keys.unique().numel() == n_fixed
+    assert joint_keys.unique().numel() == joint_keys.numel()
+    shared = torch.isin(joint_keys, fixed_keys)  # counted once, on the fixed edge
+    assert shared.any() and (edge_weight[n_fixed:][shared] == 0).all()
     expected = 0.5 * (dense(*fixed, 30) + dense(*joint, 30))
     torch.testing.assert_close(dense(edge_index, edge_weight, 30), expected)
     torch.testing.assert_close(torch.diagonal(expected), torch.ones(30, dtype=torch.float64))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mvgraph.graphs import adaptive_neighbor_weights, can_graph, can_weights
+from mvgraph.graphs import adaptive_neighbor_weights, can, can_graph, can_weights
 
 
 def can_reference(x, k, cutoff="k_plus_1", self_loops=False):
@@ -90,7 +90,9 @@ def test_can_weights_matches_dense_formula(cutoff, self_loops, b, k):
         assert (weights.diagonal() == 0).all()
 
 
-def test_can_weights_gradient():
+@pytest.mark.parametrize("factor", [0, 64])  # sparse and dense backward products
+def test_can_weights_gradient(monkeypatch, factor):
+    monkeypatch.setattr(can, "TABLE_FACTOR", factor)
     x = torch.from_numpy(np.random.default_rng(3).normal(size=(9, 3))).requires_grad_()
     for cutoff in ("k_plus_1", "kth"):
         assert torch.autograd.gradcheck(lambda z, c=cutoff: can_weights(z, 3, cutoff=c), (x,))

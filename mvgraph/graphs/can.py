@@ -33,6 +33,7 @@ from mvgraph.graphs.neighbors import (
     resolve_backend,
     search_points,
 )
+from mvgraph.graphs.pairs import TABLE_FACTOR
 
 CUTOFFS = ("k_plus_1", "kth")
 
@@ -212,7 +213,8 @@ def can_neighbors(
 class _PairSquaredDistances(torch.autograd.Function):
     r""":math:`d_{ij} = \lVert\mathbf{x}_i - \mathbf{x}_j\rVert^2` for the pairs
     :math:`(i, \text{neighbors}[i, t])`, from precomputed values; the backward pass is two
-    sparse products, :math:`O(Bsd)`, instead of dense :math:`B \times B` ones:
+    sparse products, :math:`O(Bsd)` (dense ones while :math:`B \le` ``TABLE_FACTOR``
+    :math:`\cdot s`, where they are faster and no larger than :math:`O(Bs)`):
     :math:`\nabla_{\mathbf{x}} = 2\big(\operatorname{diag}(\mathbf{W}\mathbf{1} +
     \mathbf{W}^\top\mathbf{1})\,\mathbf{X} - \mathbf{W}\mathbf{X} -
     \mathbf{W}^\top\mathbf{X}\big)` with :math:`\mathbf{W}` the incoming gradients on
@@ -229,6 +231,12 @@ class _PairSquaredDistances(torch.autograd.Function):
         b, s = neighbors.shape
         columns = neighbors.reshape(-1)
         weights = grad.reshape(-1).to(points.dtype)
+        degree = grad.sum(1).to(points.dtype).index_add(0, columns, weights)
+        if b <= TABLE_FACTOR * s:  # W as a dense [B, B] matrix is within a constant of Bs
+            dense = torch.zeros(b, b, dtype=points.dtype, device=points.device)
+            dense.scatter_add_(1, neighbors, grad.to(points.dtype))
+            spread = (dense + dense.T) @ points
+            return 2.0 * (degree.unsqueeze(1) * points - spread), None, None
         rows = torch.arange(b, device=points.device).repeat_interleave(s)
         order = torch.argsort(columns, stable=True)
         by_column = torch.zeros(b + 1, dtype=torch.long, device=points.device)
@@ -243,7 +251,6 @@ class _PairSquaredDistances(torch.autograd.Function):
                 by_column, rows[order], weights[order], (b, b), check_invariants=False
             )
             spread = forward @ points + backward @ points
-        degree = grad.sum(1).to(points.dtype).index_add(0, columns, weights)
         return 2.0 * (degree.unsqueeze(1) * points - spread), None, None
 
 

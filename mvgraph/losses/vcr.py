@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mvgraph.graphs.pairs import pair_inner_products
+
 
 def vcr_loss(
     indicators: Tensor,
@@ -53,7 +55,8 @@ def vcr_loss(
         indicators: clustering indicators :math:`\mathbf{C}`, one row per sample.
         graph: pair weights :math:`\hat{\mathbf{G}}`: a dense ``[B, B]`` tensor, or
             ``(edge_index [2, E], edge_weight [E])`` with every pair at most once
-            (coalesced), node :math:`i` being row :math:`i` of ``indicators``.
+            (coalesced) or repeated with weight 0, node :math:`i` being row :math:`i` of
+            ``indicators``.
         self_pairs: count the self pairs in the positive term.
         eps: added to both denominators.
 
@@ -106,7 +109,7 @@ def _sparse_vcr(
 ) -> Tensor:
     b = unit.shape[0]
     first, second = edge_index
-    similarity = (unit[first] * unit[second]).sum(1)  # a_ij on the edges
+    similarity = pair_inner_products(unit, first, second)  # a_ij on the edges
     positive_weight = weight if self_pairs else weight.masked_fill(first == second, 0.0)
     positive = (positive_weight * (1.0 - similarity)).square().sum()
     negative = (unit.T @ unit).square().sum() + (
@@ -114,3 +117,4 @@ def _sparse_vcr(
     ).sum()
     total = weight.sum()
     return positive / (positive_weight.sum() + eps) + negative / (b * b - total + eps)
+

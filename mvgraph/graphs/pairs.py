@@ -22,9 +22,9 @@ def find_pairs(
     r"""Position of every query in ``keys``, or -1 where it is absent.
 
     Two exact strategies, chosen by cost: a table of ``num_keys`` slots filled with the
-    positions (:math:`O(K + E + Q)`, used when :math:`K \le 64 (E + Q)`), else a binary
-    search of the sorted keys (:math:`O((E + Q) \log E)`, plus a sort of the keys unless
-    ``sorted_keys``).
+    positions (:math:`O(K + E + Q)`, used when :math:`K \le` ``TABLE_FACTOR``
+    :math:`\cdot (E + Q)`), else a binary search of the sorted keys
+    (:math:`O((E + Q) \log E)`, plus a sort of the keys unless ``sorted_keys``).
 
     Args:
         keys: distinct integer keys ``[E]`` in ``[0, num_keys)``.

@@ -117,4 +117,3 @@ def _sparse_vcr(
     ).sum()
     total = weight.sum()
     return positive / (positive_weight.sum() + eps) + negative / (b * b - total + eps)
-

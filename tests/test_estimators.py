@@ -53,3 +53,19 @@ def test_handwritten_matches_registry_baseline():
     accs = [evaluate(data.labels, ConcatKMeans(n_clusters=10, random_state=seed)
                      .fit(data).labels_)["acc"] for seed in range(3)]
     assert abs(np.mean(accs) - baseline) <= 0.03, (accs, baseline)
+
+
+@pytest.mark.parametrize("name, epochs", [
+    ("CRRC", dict(pretrain_epochs=0, epochs=0)),
+    ("BMvC", dict(epochs=0)),
+    ("DMAC", dict(pretrain_epochs=0, epochs=0)),
+])
+def test_fit_without_training_epochs(blobs, name, epochs):
+    # k-means on the untrained network's embedding; no epoch means no loss to compare
+    import mvgraph
+
+    model = getattr(mvgraph, name)(n_clusters=4, n_restarts=2, random_state=0, **epochs)
+    model.fit(blobs)
+    assert model.history_ == [] and model.best_restart_ == 0
+    assert np.isnan(model.restart_losses_).all() and len(model.restart_losses_) == 2
+    assert model.labels_.shape == (600,) and len(np.unique(model.labels_)) == 4

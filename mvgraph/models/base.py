@@ -14,6 +14,7 @@ or a :class:`~mvgraph.data.MultiViewData`.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -157,7 +158,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         best: dict[str, Any] = {}
         for restart_seed in seeds:
             self._fit_once(tensors, labels, restart_seed)
-            losses.append(float(self.history_[-1]["loss"]))
+            # no training epoch (``epochs=0``): no loss, the first restart is kept
+            losses.append(float(self.history_[-1]["loss"]) if self.history_ else math.nan)
             if len(losses) == 1 or losses[-1] < min(losses[:-1]):
                 best = {key: value for key, value in vars(self).items() if _is_fitted(key)}
                 best["best_restart_"] = len(losses) - 1

@@ -3,7 +3,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from mvgraph import ConcatKMeans, evaluate, load_dataset, make_multiview_blobs
+from mvgraph import CRRC, DMAC, BMvC, ConcatKMeans, evaluate, load_dataset, make_multiview_blobs
 from mvgraph.data import dataset_info
 
 
@@ -55,16 +55,14 @@ def test_handwritten_matches_registry_baseline():
     assert abs(np.mean(accs) - baseline) <= 0.03, (accs, baseline)
 
 
-@pytest.mark.parametrize("name, epochs", [
-    ("CRRC", dict(pretrain_epochs=0, epochs=0)),
-    ("BMvC", dict(epochs=0)),
-    ("DMAC", dict(pretrain_epochs=0, epochs=0)),
+@pytest.mark.parametrize("estimator, epochs", [
+    (CRRC, dict(pretrain_epochs=0, epochs=0)),
+    (BMvC, dict(epochs=0)),
+    (DMAC, dict(pretrain_epochs=0, epochs=0)),
 ])
-def test_fit_without_training_epochs(blobs, name, epochs):
+def test_fit_without_training_epochs(blobs, estimator, epochs):
     # k-means on the untrained network's embedding; no epoch means no loss to compare
-    import mvgraph
-
-    model = getattr(mvgraph, name)(n_clusters=4, n_restarts=2, random_state=0, **epochs)
+    model = estimator(n_clusters=4, n_restarts=2, random_state=0, **epochs)
     model.fit(blobs)
     assert model.history_ == [] and model.best_restart_ == 0
     assert np.isnan(model.restart_losses_).all() and len(model.restart_losses_) == 2

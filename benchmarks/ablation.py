@@ -19,9 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mvgraph.benchmark import TABLE_METRICS, published_results, summarize
-from mvgraph.experiment import load_data, run
-from mvgraph.utils.io import atomic_save_json, atomic_write
+from mvgraph.benchmark import TABLE_METRICS, published_results, summarize, write_report
+from mvgraph.experiment import load_data, parse_params, run
 
 
 def published_ablation(method: str, dataset: str, param: str) -> dict[str, Any]:
@@ -98,28 +97,14 @@ def run_ablation(
                 print(f"{param}={value!r} seed {seed}: ACC {100 * record['acc']:.2f}", flush=True)
             records.append(record)
             report["runs"].append(record)
-            _write(report, out_dir, name)
+            write_report(report, out_dir, name, markdown_table)
         row = {"value": value, **summarize(records)}
         published = paper.get("rows", {}).get(str(value))
         if published is not None:
             row["published"] = published
         report["summary"].append(row)
-        _write(report, out_dir, name)
+        write_report(report, out_dir, name, markdown_table)
     return report
-
-
-def _write(report: Mapping[str, Any], out_dir: Path, name: str) -> None:
-    atomic_save_json(report, out_dir / f"{name}.json")
-    with atomic_write(out_dir / f"{name}.md", "w") as handle:
-        handle.write(f"# {name}\n\n" + markdown_table(report))
-
-
-def _value(text: str) -> Any:
-    """A value as JSON when it parses (numbers, booleans), else the string itself."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -127,7 +112,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--method", required=True)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--param", required=True, help="the hyper-parameter to vary")
-    parser.add_argument("--values", nargs="+", required=True, type=_value)
+    parser.add_argument("--values", nargs="+", required=True,
+                        help="Python literals where they parse as one, else strings")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="another hyper-parameter for every run; repeatable")
@@ -135,16 +121,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
-    params = {}
-    for item in args.set:
-        key, sep, text = item.partition("=")
-        if not sep:
-            parser.error(f"--set expects NAME=VALUE; got {item!r}")
-        params[key] = _value(text)
+    values = [parse_params([f"value={text}"])["value"] for text in args.values]
     report = run_ablation(
-        args.method, args.dataset, args.param, args.values, seeds=args.seeds,
+        args.method, args.dataset, args.param, values, seeds=args.seeds,
         name=args.name or f"{args.method}-ablation-{args.dataset}", out_dir=Path(args.out),
-        params=params, resume=args.resume,
+        params=parse_params(args.set), resume=args.resume,
     )
     print(markdown_table(report))
     return report

@@ -138,13 +138,13 @@ def run_benchmark(
                 report["runs"].append(record)
                 if progress is not None:
                     progress(record)
-                _write(report, out, name)
+                write_report(report, out, name)
             summary = {"method": method, "dataset": data.name, **summarize(records)}
             summary["scaler"] = records[0]["scaler"]
             summary["preset"] = records[0]["preset"]
             summary["published"] = reference_result(method, data.name, summary["scaler"])
             report["summary"].append(summary)
-            _write(report, out, name)
+            write_report(report, out, name)
     return report
 
 
@@ -244,10 +244,17 @@ def _format_published(published: Mapping[str, Any] | None) -> str:
     return f"{text} [{published.get('source', '')}]"
 
 
-def _write(report: Mapping[str, Any], out: Path, name: str) -> None:
+def write_report(
+    report: Mapping[str, Any],
+    out: Path,
+    name: str,
+    table: Callable[[Mapping[str, Any]], str] = markdown_table,
+) -> None:
+    """Write ``report`` to ``<out>/<name>.json`` and its ``table`` to ``<name>.md``,
+    both atomically."""
     atomic_save_json(report, out / f"{name}.json")
     with atomic_write(out / f"{name}.md", "w") as handle:
-        handle.write(f"# {name}\n\n" + markdown_table(report))
+        handle.write(f"# {name}\n\n" + table(report))
 
 
 def _environment() -> dict[str, Any]:

@@ -268,9 +268,9 @@ class BMvC(DeepMultiViewClusterer):
     reproduces CUB (86.3 over 5 seeds). ``PRESETS`` sets :math:`\lambda = 10^4` for the
     three-view Handwritten, chosen on that set with its labels from the paper's grid:
     over seeds 0–4 the ACC is 93.3, 96.3, 96.7 and 97.0 for :math:`\lambda` = 10, 100,
-    1000 and :math:`10^4`. It is not the default
-    because :math:`\lambda = 100` already costs CUB 1.3 points (85.0 over the same
-    5 seeds). ``benchmarks/results/bmvc.md`` shows both sets.
+    1000 and :math:`10^4`. It is not the default because :math:`\lambda = 100` already
+    costs CUB 1.3 points (85.0 over the same 5 seeds). ``benchmarks/results/bmvc.md``
+    shows both sets.
 
     Minibatches (``batch_size``) keep every step linear in :math:`n`: the raw-view graphs
     are global and restricted to each batch, the graph of :math:`\mathbf{F}` and VCR are

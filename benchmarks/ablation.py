@@ -5,7 +5,8 @@ rows M1–M7 of its paper's ablation tables), the method is fitted with
 ``random_state = 0 .. --seeds - 1`` and its final-epoch metrics are summarised as mean ± std
 over the seeds, beside the paper's ablation row where ``mvgraph/published_results.json``
 holds one (its ``ablations`` table). Results go to ``benchmarks/results/<name>.json`` and
-``.md``, rewritten atomically after every run; ``--resume`` keeps the runs already there.
+``.md``, rewritten atomically after every run; ``--resume`` keeps the runs already there
+(unless the method's preset for the set has changed since).
 
     python benchmarks/ablation.py --method crrc --dataset ngs --param recalibration \\
         --values full reconstruction attention gating residual concat no-gate no-attention
@@ -19,7 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mvgraph.benchmark import TABLE_METRICS, published_results, summarize, write_report
+from mvgraph.benchmark import (
+    TABLE_METRICS,
+    preset_is_current,
+    published_results,
+    summarize,
+    write_report,
+)
 from mvgraph.experiment import load_data, parse_params, run
 
 
@@ -91,7 +98,7 @@ def run_ablation(
         records = []
         for seed in range(seeds):
             record = done.get((json.dumps(value), seed))
-            if record is None:
+            if record is None or not preset_is_current(record, {**params, param: value}):
                 record = run(method, data, seed=seed, params={**params, param: value}).record()
                 record["value"] = value
                 print(f"{param}={value!r} seed {seed}: ACC {100 * record['acc']:.2f}", flush=True)

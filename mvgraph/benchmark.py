@@ -127,9 +127,7 @@ def run_benchmark(
             records = []
             for seed in range(seeds):
                 record = done.get((method, data.name, seed))
-                if record is None or record["preset"] != _as_json(
-                    applied_preset(method, data.name, params, use_presets)
-                ):
+                if record is None or not preset_is_current(record, params, use_presets):
                     record = run(
                         method, data, seed=seed, params=params, use_preset=use_presets,
                         kmeans_runs=kmeans_runs,
@@ -146,6 +144,15 @@ def run_benchmark(
             report["summary"].append(summary)
             write_report(report, out, name)
     return report
+
+
+def preset_is_current(
+    record: Mapping[str, Any], params: Mapping[str, Any] | None, use_presets: bool = True
+) -> bool:
+    """Whether the run ``record`` applied the preset that its method has for its data set
+    today (a run made before a preset was added or changed is out of date)."""
+    preset = applied_preset(record["method"], record["dataset"], params, use_presets)
+    return record.get("preset") == _as_json(preset)
 
 
 def _as_json(value: Any) -> Any:

@@ -42,6 +42,21 @@ def test_ablation_runs_every_value_and_seed_and_resumes(ablation, tmp_path, monk
                        str(tmp_path), "--resume"])
 
 
+def test_resume_runs_again_where_the_preset_changed(ablation, tmp_path, monkeypatch):
+    from mvgraph.models import ConcatKMeans
+
+    args = ["--method", "concat-kmeans", "--dataset", DATA, "--param", "scaler",
+            "--values", "minmax", "--seeds", "2", "--name", "abl", "--out", str(tmp_path)]
+    ablation.main(args)
+    monkeypatch.setattr(ConcatKMeans, "presets", {DATA: {"n_init": 3}})
+    calls = []
+    real_run = ablation.run
+    monkeypatch.setattr(ablation, "run", lambda *a, **k: calls.append(k) or real_run(*a, **k))
+    report = ablation.main([*args, "--resume"])
+    assert [c["seed"] for c in calls] == [0, 1]
+    assert all(r["preset"] == {"n_init": 3} for r in report["runs"])
+
+
 def test_paper_rows_are_shown_beside_the_measured_ones(ablation):
     rows = ablation.published_ablation("crrc", "ngs", "recalibration")
     assert rows["rows"]["reconstruction"] == {"row": "M1", "acc": 0.56, "nmi": 0.3883,

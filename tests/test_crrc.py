@@ -7,6 +7,7 @@ import torch
 from sklearn.base import clone
 
 from mvgraph.data import load_dataset, make_multiview_blobs
+from mvgraph.losses import info_nce
 from mvgraph.metrics import evaluate
 from mvgraph.models import CRRC, METHODS
 from mvgraph.models import crrc as crrc_module
@@ -63,12 +64,25 @@ def test_variants_build_their_recalibration_and_reconstruction_has_no_contrast()
         terms = crrc_terms(model, views, temperature=0.5, lambda_cm=1.0)
         if spec is None:
             assert model.recalibration is None and set(terms) == {"reconstruction"}
+        elif not spec:
+            assert model.recalibration is None and set(terms) == {"reconstruction", "contrast"}
         else:
             head = model.recalibration
             assert (head.aggregation, head.gate, head.fusion) == spec
             assert set(terms) == {"reconstruction", "contrast"}
-    # the paper's rows, one variant each, and the full model
-    assert len(VARIANTS) == 8 and VARIANTS["full"] == ("attention", "dynamic", "residual")
+    # the paper's rows, one variant each, the full model and the bare contrast
+    assert len(VARIANTS) == 9 and VARIANTS["full"] == ("attention", "dynamic", "residual")
+
+
+def test_contrast_only_contrasts_h_with_the_plain_view_representations():
+    dims = [6, 5]
+    model = _network(dims, "contrast-only")
+    views = [torch.randn(7, d, dtype=torch.float64) for d in dims]
+    terms = crrc_terms(model, views, temperature=0.5, lambda_cm=1.0)
+    latents = model.autoencoders.encode(views)
+    h = model.global_representation(latents)
+    expected = sum(info_nce(h, r, 0.5) for r in model.view_representations(latents))
+    torch.testing.assert_close(terms["contrast"], expected)
 
 
 def test_reconstruction_is_eq_2_or_the_per_feature_mean():

@@ -69,13 +69,14 @@ class CRRCConfig:
 
 DEFAULTS = CRRCConfig()
 
-# The recalibration of each variant as (aggregation, gate, fusion), None for no
-# recalibration and no contrast. Rows of the paper's ablation (Tables 2 and 3), whose
-# columns are RF (residual fusion), ACW (attention weighting), DGF (dynamic gating); a
-# variant without RF fuses by concatenation (M5: "replaces RF with direct
-# concatenation"), without ACW weights the other views equally, without DGF lets the
-# whole complement through.
-VARIANTS: dict[str, tuple[str, str, str] | None] = {
+# The recalibration of each variant as (aggregation, gate, fusion); () for none, so that
+# the contrast sees the plain R^v; None for no recalibration and no contrast. Rows of the
+# paper's ablation (Tables 2 and 3), whose columns are RF (residual fusion), ACW
+# (attention weighting), DGF (dynamic gating); a variant without RF fuses by
+# concatenation (M5: "replaces RF with direct concatenation"), without ACW weights the
+# other views equally, without DGF lets the whole complement through. "contrast-only" is
+# not a row of the paper: it is the contrast of Eq. 12 with every module removed.
+VARIANTS: dict[str, tuple[str, ...] | None] = {
     "full": ("attention", "dynamic", "residual"),  # CRRC: RF + ACW + DGF
     "reconstruction": None,  # M1: L_rec only
     "attention": ("attention", "none", "concat"),  # M2: ACW only
@@ -84,6 +85,7 @@ VARIANTS: dict[str, tuple[str, str, str] | None] = {
     "concat": ("attention", "dynamic", "concat"),  # M5: ACW + DGF, concatenation for RF
     "no-gate": ("attention", "none", "residual"),  # M6: RF + ACW
     "no-attention": ("mean", "dynamic", "residual"),  # M7: RF + DGF
+    "contrast-only": (),  # L_rec + L_cm with R̂^v = R^v
 }
 
 # Per-dataset overrides of the defaults.
@@ -94,7 +96,8 @@ PRESETS: dict[str, dict] = {
 
 class CRRCNetwork(nn.Module):
     """The CRRC module: view autoencoders, the global MLP :math:`\\Phi`, the view maps
-    :math:`\\Psi^v` and the recalibration head (``None`` without recalibration).
+    :math:`\\Psi^v` and the recalibration head (``None`` without recalibration);
+    ``contrast`` says whether the variant trains with the contrast of Eq. 12.
 
     Args:
         dims: input dimension of every view (at least two views).
@@ -130,9 +133,10 @@ class CRRCNetwork(nn.Module):
         )
         self.view_heads = nn.ModuleList(nn.Linear(latent_dim, feature_dim) for _ in dims)
         spec = VARIANTS[recalibration]
+        self.contrast = spec is not None
         self.recalibration = (
             None
-            if spec is None
+            if not spec
             else CrossViewRecalibration(
                 feature_dim,
                 len(dims),
@@ -179,18 +183,21 @@ def crrc_terms(
     r"""The weighted terms of CRRC's joint loss (Eq. 13) on a batch of rows.
 
     Returns:
-        ``reconstruction`` = :math:`\mathcal{L}_{rec}` and, when the model recalibrates,
-        ``contrast`` = :math:`\lambda \sum_v \mathcal{L}_{cm}^v` with
-        :math:`\mathcal{L}_{cm}^v` = ``info_nce(H, R̂^v, temperature)`` (Eq. 12).
+        ``reconstruction`` = :math:`\mathcal{L}_{rec}` and, unless the variant is
+        reconstruction only, ``contrast`` = :math:`\lambda \sum_v \mathcal{L}_{cm}^v` with
+        :math:`\mathcal{L}_{cm}^v` = ``info_nce(H, R̂^v, temperature)`` (Eq. 12;
+        :math:`\hat{\mathbf{R}}^v = \mathbf{R}^v` without recalibration).
     """
     latents = model.autoencoders.encode(views)
     rebuilt = model.autoencoders.decode(latents)
     terms = {"reconstruction": reconstruction_loss(rebuilt, views, reduction=reduction)}
-    if model.recalibration is not None:
+    if model.contrast:
         global_rep = model.global_representation(latents)
-        recalibrated = model.recalibration(global_rep, model.view_representations(latents))
+        targets = model.view_representations(latents)
+        if model.recalibration is not None:
+            targets = model.recalibration(global_rep, targets)
         terms["contrast"] = lambda_cm * sum(
-            info_nce(global_rep, rep, temperature) for rep in recalibrated
+            info_nce(global_rep, rep, temperature) for rep in targets
         )
     return terms
 
@@ -217,6 +224,8 @@ class CRRC(DeepMultiViewClusterer):
     ``no-gate``       M6    :math:`\mathbf{R}^v + \mathbf{G}_v`, attention weights
     ``no-attention``  M7    :math:`\mathbf{R}^v + \mathbf{g}_v \odot \mathbf{G}_v`,
                             equal weights
+    ``contrast-only``   –   :math:`\mathbf{R}^v` (not a paper row: the contrast with
+                            every module removed)
     ================  ====  =========================================================
 
     :math:`\mathbf{W}_c` is a learned :math:`2d \to d` map (the paper does not say how a

@@ -9,8 +9,11 @@ numbers published for the method beside ours.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,10 +23,11 @@ import numpy as np
 import torch
 
 from mvgraph import __version__
-from mvgraph.data import dataset_info
+from mvgraph.data import MultiViewData, dataset_info
 from mvgraph.experiment import applied_preset, load_data, run
 from mvgraph.utils import atomic_save_json, atomic_write
 
+Task = tuple[str, str, int]  # (method, dataset spec, seed)
 SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
 TABLE_METRICS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
                  ("fscore", "F"))
@@ -91,6 +95,7 @@ def run_benchmark(
     use_presets: bool = True,
     kmeans_runs: int = 0,
     resume: bool = False,
+    jobs: int = 1,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
@@ -101,11 +106,16 @@ def run_benchmark(
     (:func:`~mvgraph.experiment.kmeans_average`). With ``resume``, the runs already in
     ``<out_dir>/<name>.json`` (same parameters, presets and k-means runs) are kept instead
     of being run again (unless the method's preset for the set has changed since), so an
-    interrupted benchmark can be finished or extended. Returns
-    the report that is written to ``<out_dir>/<name>.json``.
+    interrupted benchmark can be finished or extended. With ``jobs > 1`` up to that many
+    runs go at once, each in its own process with ``cpu_count // jobs`` torch threads;
+    the report is the same, in the same order, but every fit time then includes the
+    contention of the others. Returns the report that is written to
+    ``<out_dir>/<name>.json``.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1; got {seeds}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     name = name or "-".join(methods)
     out = Path(out_dir)
     report: dict[str, Any] = {
@@ -121,29 +131,105 @@ def run_benchmark(
         "summary": [],
     }
     done = _finished_runs(out / f"{name}.json", report) if resume else {}
-    for dataset in datasets:
-        data = load_data(dataset)
-        for method in methods:
-            records = []
-            for seed in range(seeds):
-                record = done.get((method, data.name, seed))
-                if record is None or not preset_is_current(record, params, use_presets):
-                    record = run(
-                        method, data, seed=seed, params=params, use_preset=use_presets,
-                        kmeans_runs=kmeans_runs,
-                    ).record()
-                records.append(record)
-                report["runs"].append(record)
-                if progress is not None:
-                    progress(record)
-                write_report(report, out, name)
-            summary = {"method": method, "dataset": data.name, **summarize(records)}
-            summary["scaler"] = records[0]["scaler"]
-            summary["preset"] = records[0]["preset"]
-            summary["published"] = reference_result(method, data.name, summary["scaler"])
-            report["summary"].append(summary)
-            write_report(report, out, name)
+    load = _LastLoaded()
+    names = {spec: load(spec).name for spec in datasets}
+    groups = [(method, spec) for spec in datasets for method in methods]
+    records: dict[tuple[str, str, int], dict[str, Any]] = {}
+    tasks = []
+    for method, spec in groups:
+        for seed in range(seeds):
+            key = (method, names[spec], seed)
+            record = done.get(key)
+            if record is not None and preset_is_current(record, params, use_presets):
+                records[key] = record
+            else:
+                tasks.append((method, spec, seed))
+    settings = (dict(params or {}), use_presets, kmeans_runs)
+    for method, spec, seed, record in _run_all(tasks, settings, jobs, load):
+        records[(method, names[spec], seed)] = record
+        if progress is not None:
+            progress(record)
+        _assemble(report, groups, names, seeds, records)
+        write_report(report, out, name)
+    _assemble(report, groups, names, seeds, records)
+    write_report(report, out, name)
     return report
+
+
+def _run_all(
+    tasks: Sequence[Task],
+    settings: tuple[dict[str, Any], bool, int],
+    jobs: int,
+    load: Callable[[str], MultiViewData],
+) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
+    """Run the (method, dataset spec, seed) ``tasks`` and yield each with its record as it
+    finishes: in order in this process, or in a pool of ``jobs`` processes."""
+    if jobs == 1 or len(tasks) < 2:
+        for method, spec, seed in tasks:
+            yield method, spec, seed, _run_record(method, load(spec), seed, *settings)
+        return
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")  # a forked torch may deadlock
+    with ProcessPoolExecutor(
+        min(jobs, len(tasks)), mp_context=context, initializer=torch.set_num_threads,
+        initargs=(threads,),
+    ) as pool:
+        futures = {pool.submit(_run_in_worker, *task, *settings): task for task in tasks}
+        for future in as_completed(futures):
+            yield (*futures[future], future.result())
+
+
+def _run_record(
+    method: str, data: MultiViewData, seed: int, params: dict[str, Any], use_presets: bool,
+    kmeans_runs: int,
+) -> dict[str, Any]:
+    return _as_json(run(method, data, seed=seed, params=params, use_preset=use_presets,
+                        kmeans_runs=kmeans_runs).record())
+
+
+class _LastLoaded:
+    """``load_data(spec)``, keeping only the last data set loaded (runs come grouped by
+    data set)."""
+
+    def __init__(self) -> None:
+        self.spec: str | None = None
+        self.data: MultiViewData | None = None
+
+    def __call__(self, spec: str) -> MultiViewData:
+        if spec != self.spec:
+            self.data = None  # release the previous set before loading the next
+            self.data, self.spec = load_data(spec), spec
+        return self.data
+
+
+_worker_data = _LastLoaded()  # used only in the pool's worker processes
+
+
+def _run_in_worker(method: str, spec: str, seed: int, *settings: Any) -> dict[str, Any]:
+    return _run_record(method, _worker_data(spec), seed, *settings)
+
+
+def _assemble(
+    report: dict[str, Any],
+    groups: Sequence[tuple[str, str]],
+    names: Mapping[str, str],
+    seeds: int,
+    records: Mapping[tuple[str, str, int], dict[str, Any]],
+) -> None:
+    """Fill ``report``'s runs (in method × dataset × seed order) and the summaries of the
+    (method, dataset) pairs whose seeds have all finished."""
+    report["runs"], report["summary"] = [], []
+    for method, spec in groups:
+        finished = [records[key] for key in ((method, names[spec], seed) for seed in
+                                             range(seeds)) if key in records]
+        report["runs"].extend(finished)
+        if len(finished) < seeds:
+            continue
+        summary = {"method": method, "dataset": names[spec], **summarize(finished)}
+        summary["scaler"] = finished[0]["scaler"]
+        summary["preset"] = finished[0]["preset"]
+        summary["published"] = reference_result(method, names[spec], summary["scaler"])
+        report["summary"].append(summary)
 
 
 def preset_is_current(

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "final embedding")
     bench.add_argument("--resume", action="store_true",
                        help="keep the runs already in <out>/<name>.json and run the rest")
+    bench.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="run up to N fits at once, each in its own process (fit times "
+                       "then include the contention)")
     return parser
 
 
@@ -129,7 +132,7 @@ def _bench(args: argparse.Namespace) -> int:
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
         params=parse_params(args.set), use_presets=not args.no_preset,
-        kmeans_runs=args.kmeans_runs, resume=args.resume, progress=progress,
+        kmeans_runs=args.kmeans_runs, resume=args.resume, jobs=args.jobs, progress=progress,
     )
     print()
     print(markdown_table(report))

@@ -41,6 +41,29 @@ def test_bench_writes_json_and_table(tmp_path, capsys):
     assert "| concat-kmeans |" in (tmp_path / "smoke.md").read_text()
 
 
+def test_bench_jobs_run_in_processes_and_give_the_serial_report(tmp_path, capsys):
+    data = ["synthetic:n=200,views=2,clusters=4", "synthetic:n=150,views=3,clusters=3"]
+    reports = {}
+    for jobs in ("1", "2"):
+        code, _, _ = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets", *data,
+                             "--seeds", "2", "--name", f"jobs{jobs}", "--out", str(tmp_path),
+                             "--jobs", jobs)
+        assert code == 0
+        reports[jobs] = json.loads((tmp_path / f"jobs{jobs}.json").read_text())
+
+    def timeless(report):
+        runs = [{k: v for k, v in r.items() if k != "seconds"} for r in report["runs"]]
+        summary = [{k: v for k, v in s.items() if not k.startswith("seconds")}
+                   for s in report["summary"]]
+        return runs, summary
+
+    assert [(r["dataset"], r["seed"]) for r in reports["2"]["runs"]] == [
+        (data[0], 0), (data[0], 1), (data[1], 0), (data[1], 1)]
+    assert timeless(reports["2"]) == timeless(reports["1"])
+    assert run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets", data[0],
+                   "--jobs", "0", "--out", str(tmp_path))[0] == 2
+
+
 def test_bench_resumes_from_the_runs_already_written(tmp_path, capsys, monkeypatch):
     data = "synthetic:n=200,views=2,clusters=4"
     args = ("bench", "--methods", "concat-kmeans", "--datasets", data, "--name", "resume",

@@ -64,6 +64,29 @@ def test_simclr_contrast_is_the_reference_sum_of_both_directions():
     assert float(terms["contrast"]) == pytest.approx(0.5 * expected, rel=1e-4)
 
 
+def test_reference_contrast_pairs_the_two_halves_of_the_batch():
+    # The reference code joins p(z) and p(h) along the features and splits the batch in
+    # halves: the positive of sample i is sample m + i; an odd last row is left out.
+    model = _network("simclr-reference")
+    views = [torch.randn(11, 6), torch.randn(11, 5)]
+    terms = conan_terms(model, views, contrast_weight=0.5, temperature=0.1, rel_sigma=0.15)
+    assert set(terms) == {"ddc", "contrast"}
+    with torch.no_grad():
+        representations, z = model.encode(views)
+        pz = model.projection(z)
+        expected = 0.0
+        for h in representations:
+            joined = torch.cat([pz, model.projection(h)], dim=1)
+            first, second = joined[:5], joined[5:10]
+            expected += (_loop_simclr_direction(first, second, 0.1)
+                         + _loop_simclr_direction(second, first, 0.1))
+    assert float(terms["contrast"]) == pytest.approx(0.5 * expected, rel=1e-4)
+    # the same network's Eq. 4 contrast pairs (z_i, h_i) and gives another value
+    assert float(terms["contrast"]) != pytest.approx(
+        float(conan_terms(_network("simclr"), views, contrast_weight=0.5, temperature=0.1,
+                          rel_sigma=0.15)["contrast"]), rel=1e-3)
+
+
 def test_simsiam_stop_gradient_reaches_no_target_branch():
     model = _network("simsiam")
     views = [torch.randn(9, 6), torch.randn(9, 5)]

@@ -16,6 +16,13 @@ gives the labels. The loss (Eq. 9) is
 - SimCLR contrast (Eq. 4): the reference code sums the two directional cross-entropy means
   of NT-Xent, which is exactly :math:`2\,`:func:`~mvgraph.losses.nt_xent`
   :math:`(p(\mathbf{z}), p(\mathbf{h}^v), \tau)`;
+- the contrast the reference code computes instead (``"simclr-reference"``): it joins
+  :math:`p(\mathbf{z})` and :math:`p(\mathbf{h}^v)` along the feature axis and splits the
+  result along the batch axis, so with :math:`\mathbf{q}_i = [p(\mathbf{z}_i);
+  p(\mathbf{h}^v_i)]` and :math:`m = \lfloor B/2 \rfloor` its positives are
+  :math:`(\mathbf{q}_i, \mathbf{q}_{m+i})`, two different samples of the shuffled batch:
+  :math:`2\,`:func:`~mvgraph.losses.nt_xent`
+  :math:`(\mathbf{q}_{1..m}, \mathbf{q}_{m+1..2m}, \tau)`;
 - SimSiam alternative (Eq. 5): :math:`\frac12\mathcal{D}(p(\mathbf{z}), q(p(\mathbf{h}^v)))
   + \frac12\mathcal{D}(p(\mathbf{h}^v), q(p(\mathbf{z})))` with the prediction head
   :math:`q` (:class:`~mvgraph.nn.ProjectionHead` without output normalisation) on the
@@ -57,7 +64,7 @@ from mvgraph.nn.conv_encoder import image_shape_3d
 from mvgraph.training import Batch, Phase
 from mvgraph.utils.validation import check_int, check_number
 
-CONTRASTS = ("simclr", "simsiam", "none")
+CONTRASTS = ("simclr", "simclr-reference", "simsiam", "none")
 CLUSTERING_HEADS = ("ddc", "dec", "none")
 LR_SCHEDULES = ("reference", "cosine", "constant")
 # Rows per forward pass when embedding or assigning the full data.
@@ -112,7 +119,7 @@ class CONANNetwork(nn.Module):
         cluster_hidden_dim: hidden width of the DDC head, output width of the projection.
         projection_dim: hidden width of the projection head.
         prediction_dim: hidden width of the prediction head.
-        contrast: ``"simclr"``, ``"simsiam"`` or ``"none"``.
+        contrast: ``"simclr"``, ``"simclr-reference"``, ``"simsiam"`` or ``"none"``.
         clustering_head: ``"ddc"``, ``"dec"`` or ``"none"``.
         dec_alpha: Student-t degrees of freedom of the DEC head.
         image_shapes: per view ``None`` (fully connected encoder, ReLU after every layer) or
@@ -211,11 +218,19 @@ def conan_terms(
         terms["dec"] = dec_loss(model.head(z))
     if model.projection is not None:
         projected = model.projection(z)
-        if model.predictor is None:
+        if model.contrast == "simclr":
             contrast = sum(
                 2.0 * nt_xent(projected, model.projection(h), temperature)
                 for h in representations
             )
+        elif model.contrast == "simclr-reference":
+            half = z.shape[0] // 2
+            contrast = 0.0
+            for h in representations:
+                joined = torch.cat([projected, model.projection(h)], dim=1)
+                contrast = contrast + 2.0 * nt_xent(
+                    joined[:half], joined[half:2 * half], temperature
+                )
         else:
             predicted = model.predictor(projected)
             contrast = 0.0
@@ -277,7 +292,8 @@ class CONAN(DeepMultiViewClusterer):
 
     Args:
         n_clusters: number of clusters :math:`k` (at least 2 for the DDC head).
-        contrast: ``"simclr"`` (Eq. 4), ``"simsiam"`` (Eq. 5) or ``"none"``.
+        contrast: ``"simclr"`` (Eq. 4), ``"simclr-reference"`` (the reference code's
+            contrast, see above), ``"simsiam"`` (Eq. 5) or ``"none"``.
         clustering_head: ``"ddc"`` (Eq. 7), ``"dec"`` (Eq. 8) or ``"none"``; not ``"none"``
             together with ``contrast="none"``.
         contrast_weight: :math:`\lambda`.

@@ -67,3 +67,29 @@ def test_fit_without_training_epochs(blobs, estimator, epochs):
     assert model.history_ == [] and model.best_restart_ == 0
     assert np.isnan(model.restart_losses_).all() and len(model.restart_losses_) == 2
     assert model.labels_.shape == (600,) and len(np.unique(model.labels_)) == 4
+
+
+def test_restarts_pass_over_collapsed_runs(blobs, monkeypatch):
+    # Scripted restarts: (final loss, number of clusters the labels use). The lowest loss
+    # belongs to a run that left a cluster empty; the lowest among complete runs is kept,
+    # and a collapsed run only when every run collapsed.
+    def scripted(outcomes):
+        def fit_once(self, tensors, labels, seed):
+            loss, used = outcomes[len(self.seen)]
+            self.seen.append(seed)
+            self.history_ = [{"loss": loss}]
+            self.labels_ = np.arange(600) % used
+            self.model_ = f"model of restart {len(self.seen) - 1}"
+        return fit_once
+
+    for outcomes, kept in (
+        ([(0.5, 4), (0.2, 3), (0.4, 4), (0.3, 2)], 2),
+        ([(0.5, 3), (0.2, 3), (0.4, 2)], 1),
+    ):
+        monkeypatch.setattr(BMvC, "_fit_once", scripted(outcomes))
+        model = BMvC(n_clusters=4, n_restarts=len(outcomes), random_state=0)
+        model.seen = []
+        model.fit(blobs)
+        assert model.best_restart_ == kept and model.model_ == f"model of restart {kept}"
+        assert model.restart_cluster_counts_ == [used for _, used in outcomes]
+        assert model.restart_losses_ == [loss for loss, _ in outcomes]

@@ -141,9 +141,12 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         """Train ``n_restarts`` models (1 when the method has no such parameter) and keep
         the one with the lowest final training loss, with everything fitted alongside it.
 
-        Restart 0 uses ``random_state``; the others use seeds drawn from it. The choice
-        sees only the losses, never the labels: unsupervised model selection, as in
-        papers that train several times and report the run with the lowest loss.
+        Restart 0 uses ``random_state``; the others use seeds drawn from it. A restart
+        whose labels leave some of the ``n_clusters`` clusters empty has collapsed and is
+        kept only when every restart did (then again by lowest loss). The choice sees
+        only the losses and the cluster counts, never the labels' agreement with any
+        ground truth: unsupervised model selection, as in papers that train several
+        times and report the run with the lowest loss.
         """
         seed = seed_everything(self.random_state)
         n_restarts = getattr(self, "n_restarts", 1)
@@ -155,16 +158,23 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         self.device_ = resolve_device(self.device)
         tensors = views_to_tensors(views, self.device_)
         losses: list[float] = []
+        counts: list[int] = []
         best: dict[str, Any] = {}
+        best_rank: tuple[bool, float] | None = None
         for restart_seed in seeds:
             self._fit_once(tensors, labels, restart_seed)
             # no training epoch (``epochs=0``): no loss, the first restart is kept
             losses.append(float(self.history_[-1]["loss"]) if self.history_ else math.nan)
-            if len(losses) == 1 or losses[-1] < min(losses[:-1]):
+            counts.append(int(np.unique(self.labels_).size))
+            rank = (counts[-1] < self.n_clusters,
+                   math.inf if math.isnan(losses[-1]) else losses[-1])
+            if best_rank is None or rank < best_rank:
+                best_rank = rank
                 best = {key: value for key, value in vars(self).items() if _is_fitted(key)}
                 best["best_restart_"] = len(losses) - 1
         vars(self).update(best)
         self.restart_losses_ = losses
+        self.restart_cluster_counts_ = counts
         self.restart_seeds_ = seeds
 
     def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:

@@ -299,7 +299,8 @@ class BMvC(DeepMultiViewClusterer):
         vcr: use the clustering projections and VCR. ``reconstruction=False`` is the
             paper's "VCR" ablation and ``vcr=False`` its "Rec" ablation (Table 2).
         n_restarts: models trained from different seeds; the one with the lowest final
-            training loss is kept, with everything fitted alongside it.
+            training loss among those whose labels use every cluster is kept, with
+            everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"minmax"``.
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -315,6 +316,7 @@ class BMvC(DeepMultiViewClusterer):
         history_: per-epoch loss terms (``reconstruction``, ``vcr``) and metrics.
         model_: the trained :class:`BMvCNetwork`.
         restart_losses_: final training loss of every restart.
+        restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
         restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """

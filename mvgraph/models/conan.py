@@ -316,7 +316,8 @@ class CONAN(DeepMultiViewClusterer):
         image_shape: ``None`` (every view fully connected); one ``(H, W)`` or ``(C, H, W)``
             for every view; or one entry per view, ``None`` or a shape. A view with a shape
             holds flattened images (C-order) and gets the convolutional encoder.
-        n_restarts: models trained; the lowest final loss is kept.
+        n_restarts: models trained; the lowest final loss among the runs whose labels
+            use every cluster is kept.
         scaler: per-view scaling; ``"auto"`` = ``"minmax"``.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
         random_state: seed of the weights, batches, k-means and restart seeds.
@@ -331,6 +332,7 @@ class CONAN(DeepMultiViewClusterer):
         history_: per-epoch loss terms (``ddc`` or ``dec``, ``contrast``, ``loss``) and
             metrics of the kept restart.
         restart_losses_: final training loss of every restart.
+        restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
         restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
         model_: the kept :class:`CONANNetwork`.

@@ -263,7 +263,8 @@ class CRRC(DeepMultiViewClusterer):
         feature_dim: width :math:`d` of :math:`\mathbf{H}` and the view representations.
         gate_hidden: hidden width of the gate network.
         n_restarts: models trained from different seeds; the one with the lowest final
-            training loss is kept, with everything fitted alongside it.
+            training loss among those whose labels use every cluster is kept, with
+            everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = the default of :class:`CRRCConfig`.
         reconstruction: ``"sum"`` (Eq. 2: squared error summed over the features) or
             ``"mean"`` (averaged over them, the MFLVC code's ``mse_loss``).
@@ -280,6 +281,7 @@ class CRRC(DeepMultiViewClusterer):
         history_: per-epoch loss terms (``reconstruction``, ``contrast``) and metrics.
         model_: the trained :class:`CRRCNetwork`.
         restart_losses_: final training loss of every restart.
+        restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
         restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """

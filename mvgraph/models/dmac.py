@@ -284,7 +284,8 @@ class DMAC(DeepMultiViewClusterer):
         consistency: use the AGCN heads and the mutual information loss (``False`` is the
             paper's wo/CM ablation).
         n_restarts: models trained from different seeds; the one with the lowest final
-            training loss is kept, with everything fitted alongside it.
+            training loss among those whose labels use every cluster is kept, with
+            everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"l2"`` (rows of unit norm).
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -306,6 +307,7 @@ class DMAC(DeepMultiViewClusterer):
             metrics.
         model_: the trained :class:`DMACNetwork`.
         restart_losses_: final training loss of every restart.
+        restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
         restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """

@@ -261,7 +261,8 @@ class RAV(DeepMultiViewClusterer):
             the latents and the distances compare them).
         hidden_dims: hidden widths of the encoders; decoders mirror them.
         n_restarts: models trained from different seeds; the one with the lowest final
-            training loss is kept, with everything fitted alongside it.
+            training loss among those whose labels use every cluster is kept, with
+            everything fitted alongside it.
         scaler: per-view scaling; ``"auto"`` = ``"minmax"``.
         n_init: k-means restarts (only without ``cluster_contrast``).
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -283,6 +284,7 @@ class RAV(DeepMultiViewClusterer):
             ``relation``) and metrics.
         model_: the trained :class:`RAVNetwork`.
         restart_losses_: final training loss of every restart.
+        restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
         restart_seeds_: seed of every restart (``random_state`` of an equal single fit).
     """

@@ -9,14 +9,20 @@ In one process, on the same min-max scaled views and with the same settings (epo
     with explicit dense masks (the reference code's effective masks: positive diagonal 1,
     negative diagonal 0), MSE reconstruction of every view from F;
 (b) ``mvgraph.models.BMvC`` with the same settings (``self_pairs=True`` to match), fitted
-    without labels so that no intermediate evaluation runs.
+    without labels so that no intermediate evaluation runs;
+(c) the floor: the same network trained on its reconstruction loss alone (no graph, no
+    QR, no VCR) by a plain loop with fused Adam. Every implementation of the published
+    architecture pays at least these layers' forward and backward passes, so
+    ``--reference-seconds`` / (c) bounds the speed-up any of them can reach over the
+    authors' code.
 
-Each is timed ``--repeats`` times (alternating); the best time and the ratio (a) / (b)
-are printed and written to ``benchmarks/results/bmvc_speed.json``. The thread count is
-fixed by ``--threads`` (default 1). The authors' reference code cannot run in this
-process; its time for the same 3000-epoch CUB fit on the development machine (2 cores,
-``--reference-seconds``, 170 s) is recorded beside the measured ones with the ratio to it,
-which is only indicative since it comes from another run.
+Each is timed ``--repeats`` times (alternating); the best times and the ratios (a) / (b)
+and reference / (b), reference / (c) are printed and written to
+``benchmarks/results/bmvc_speed.json``. The thread count is fixed by ``--threads``
+(default 1). The authors' reference code cannot run in this process: its time for the
+same 3000-epoch CUB fit (their training script with its 20 final k-means runs, 2 threads)
+is passed as ``--reference-seconds``; the default, 117.2 s, was measured on the machine
+and the day of the committed results (an earlier machine gave 170 s).
 
     python benchmarks/bmvc_speed.py --dataset cub --epochs 3000
 """
@@ -24,7 +30,6 @@ which is only indicative since it comes from another run.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -40,6 +45,7 @@ from mvgraph.data import ViewScaler
 from mvgraph.experiment import load_data
 from mvgraph.metrics import evaluate
 from mvgraph.models import BMvC
+from mvgraph.utils.io import atomic_save_json
 
 
 def dense_can_graph(x: Tensor, k: int) -> Tensor:
@@ -120,6 +126,20 @@ def baseline_fit(views: list[Tensor], n_clusters: int, *, epochs: int, k: int, w
     return kmeans(embedding, n_clusters, n_init=10, random_state=seed).labels
 
 
+def floor_fit(views: list[Tensor], n_clusters: int, *, epochs: int, seed: int) -> None:
+    """The published network trained on reconstruction alone: the cost of its layers."""
+    torch.manual_seed(seed)
+    model = PlainBMvC([x.shape[1] for x in views], n_clusters)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    for _ in range(epochs):
+        codes = [encoder(x) for encoder, x in zip(model.encoders, views)]
+        joint = model.fusion(torch.cat(codes, dim=1))
+        loss = sum(F.mse_loss(decoder(joint), x) for decoder, x in zip(model.decoders, views))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cub")
@@ -128,8 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--vcr-weight", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--reference-seconds", type=float, default=170.0,
-                        help="time of the authors' code for the same fit, measured elsewhere")
+    parser.add_argument("--reference-seconds", type=float, default=117.2,
+                        help="time of the authors' code for the same fit on this machine")
     parser.add_argument("--out", default="benchmarks/results/bmvc_speed.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -139,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     views = [torch.as_tensor(np.asarray(x), dtype=torch.float32) for x in scaled]
     c = data.n_classes
 
-    times: dict[str, list[float]] = {"baseline": [], "mvgraph": []}
+    times: dict[str, list[float]] = {"baseline": [], "mvgraph": [], "floor": []}
     scores: dict[str, dict[str, float]] = {}
     for repeat in range(args.repeats):
         start = time.perf_counter()
@@ -154,6 +174,10 @@ def main(argv: list[str] | None = None) -> dict:
         estimator.fit(data.views)
         times["mvgraph"].append(time.perf_counter() - start)
         scores["mvgraph"] = evaluate(data.labels, estimator.labels_)
+
+        start = time.perf_counter()
+        floor_fit(views, c, epochs=args.epochs, seed=repeat)
+        times["floor"].append(time.perf_counter() - start)
 
     best = {name: min(values) for name, values in times.items()}
     report = {
@@ -170,21 +194,25 @@ def main(argv: list[str] | None = None) -> dict:
         "speedup": best["baseline"] / best["mvgraph"],
         "reference_code_seconds": args.reference_seconds,
         "speedup_vs_reference_code": args.reference_seconds / best["mvgraph"],
+        "floor_speedup_vs_reference_code": args.reference_seconds / best["floor"],
         "last_scores": scores,
         "environment": {"mvgraph": __version__, "torch": torch.__version__,
                         "python": platform.python_version(), "machine": platform.machine(),
                         "processor": platform.processor()},
     }
     print(f"{'path':<10} {'best (s)':>9} {'per epoch (ms)':>15} {'ACC':>7}")
-    for name in ("baseline", "mvgraph"):
+    for name in ("baseline", "mvgraph", "floor"):
+        acc = f"{100 * scores[name]['acc']:>7.2f}" if name in scores else f"{'-':>7}"
         print(f"{name:<10} {best[name]:>9.2f} {1000 * best[name] / max(args.epochs, 1):>15.2f} "
-              f"{100 * scores[name]['acc']:>7.2f}")
+              f"{acc}")
     print(f"speed-up (baseline / mvgraph): {report['speedup']:.2f}x")
-    print(f"speed-up (authors' code, {args.reference_seconds:.0f} s elsewhere / mvgraph): "
+    print(f"speed-up (authors' code, {args.reference_seconds:.1f} s / mvgraph): "
           f"{report['speedup_vs_reference_code']:.2f}x")
+    print(f"largest speed-up possible (authors' code / floor): "
+          f"{report['floor_speedup_vs_reference_code']:.2f}x")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    atomic_save_json(report, out)
     return report
 
 

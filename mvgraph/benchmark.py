@@ -170,13 +170,16 @@ def _run_all(
         return
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")  # a forked torch may deadlock
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         min(jobs, len(tasks)), mp_context=context, initializer=torch.set_num_threads,
         initargs=(threads,),
-    ) as pool:
+    )
+    try:
         futures = {pool.submit(_run_in_worker, *task, *settings): task for task in tasks}
         for future in as_completed(futures):
             yield (*futures[future], future.result())
+    finally:  # a failed run stops the benchmark: the runs not started are dropped
+        pool.shutdown(cancel_futures=True)
 
 
 def _run_record(

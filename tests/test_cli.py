@@ -62,6 +62,11 @@ def test_bench_jobs_run_in_processes_and_give_the_serial_report(tmp_path, capsys
     assert timeless(reports["2"]) == timeless(reports["1"])
     assert run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets", data[0],
                    "--jobs", "0", "--out", str(tmp_path))[0] == 2
+    # an error in a worker process stops the benchmark with the worker's message
+    code, _, stderr = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets",
+                              *data, "--seeds", "2", "--jobs", "2", "--set", "bogus=1",
+                              "--out", str(tmp_path))
+    assert code == 2 and "unknown parameter" in stderr and "bogus" in stderr
 
 
 def test_bench_resumes_from_the_runs_already_written(tmp_path, capsys, monkeypatch):

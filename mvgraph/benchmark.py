@@ -108,9 +108,10 @@ def run_benchmark(
     of being run again (unless the method's preset for the set has changed since), so an
     interrupted benchmark can be finished or extended. With ``jobs > 1`` up to that many
     runs go at once, each in its own process with ``cpu_count // jobs`` torch threads;
-    the report is the same, in the same order, but every fit time then includes the
-    contention of the others. Returns the report that is written to
-    ``<out_dir>/<name>.json``.
+    the report has the same runs in the same order, but every fit time then includes the
+    contention of the others, and a deep method's fits may differ from serial ones: a
+    different thread count rounds differently, and training amplifies it. Returns the
+    report that is written to ``<out_dir>/<name>.json``.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1; got {seeds}")
@@ -126,7 +127,7 @@ def run_benchmark(
         "params": dict(params or {}),
         "use_presets": use_presets,
         "kmeans_runs": kmeans_runs,
-        "environment": _environment(),
+        "environment": _environment(jobs),
         "runs": [],
         "summary": [],
     }
@@ -164,11 +165,11 @@ def _run_all(
 ) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
     """Run the (method, dataset spec, seed) ``tasks`` and yield each with its record as it
     finishes: in order in this process, or in a pool of ``jobs`` processes."""
-    if jobs == 1 or len(tasks) < 2:
+    if jobs == 1 or not tasks:
         for method, spec, seed in tasks:
             yield method, spec, seed, _run_record(method, load(spec), seed, *settings)
         return
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = _threads_per_fit(jobs)
     context = multiprocessing.get_context("spawn")  # a forked torch may deadlock
     pool = ProcessPoolExecutor(
         min(jobs, len(tasks)), mp_context=context, initializer=torch.set_num_threads,
@@ -353,12 +354,18 @@ def write_report(
         handle.write(f"# {name}\n\n" + table(report))
 
 
-def _environment() -> dict[str, Any]:
+def _threads_per_fit(jobs: int) -> int:
+    """Torch threads of every fit: this process's for serial runs, else an equal share."""
+    return torch.get_num_threads() if jobs == 1 else max(1, (os.cpu_count() or 1) // jobs)
+
+
+def _environment(jobs: int) -> dict[str, Any]:
     return {
         "mvgraph": __version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "threads": torch.get_num_threads(),
+        "jobs": jobs,
+        "threads": _threads_per_fit(jobs),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }

@@ -111,6 +111,8 @@ class RunResult:
     ``preset`` holds the per-dataset overrides that were applied (empty when none);
     ``best_epoch`` the :func:`best_epoch_metrics` diagnostic (empty when not available).
     ``kmeans_average`` the metrics of :func:`kmeans_average` when asked for (else empty).
+    ``restarts`` describes the training runs of an estimator fitted with ``n_restarts > 1``
+    (final ``losses``, ``cluster_counts``, ``seeds``, the ``kept`` index; else empty).
     """
 
     method: str
@@ -123,6 +125,7 @@ class RunResult:
     metrics: dict[str, float] = field(default_factory=dict)
     best_epoch: dict[str, float] = field(default_factory=dict)
     kmeans_average: dict[str, float] = field(default_factory=dict)
+    restarts: dict[str, Any] = field(default_factory=dict)
     labels: np.ndarray | None = None
     embedding: np.ndarray | None = None
     n_samples: int = 0
@@ -145,6 +148,7 @@ class RunResult:
             "preset": self.preset,
             "best_epoch": self.best_epoch,
             **({"kmeans_average": self.kmeans_average} if self.kmeans_average else {}),
+            **({"restarts": self.restarts} if self.restarts else {}),
             "mvgraph_version": __version__,
         }
 
@@ -214,12 +218,27 @@ def run(
         metrics=metrics,
         best_epoch=best_epoch_metrics(getattr(estimator, "history_", [])),
         kmeans_average=average,
+        restarts=restart_summary(estimator),
         labels=np.asarray(estimator.labels_),
         embedding=np.asarray(estimator.embedding_),
         n_samples=data.n_samples,
         n_views=data.n_views,
         n_clusters=int(n_clusters),
     )
+
+
+def restart_summary(estimator: Any) -> dict[str, Any]:
+    """The final loss, cluster count and seed of every restart of a fitted estimator, and
+    the index of the one kept; empty after a single training run."""
+    losses = getattr(estimator, "restart_losses_", None)
+    if losses is None or len(losses) < 2:
+        return {}
+    return {
+        "losses": [float(loss) for loss in losses],
+        "cluster_counts": [int(count) for count in estimator.restart_cluster_counts_],
+        "seeds": [int(seed) for seed in estimator.restart_seeds_],
+        "kept": int(estimator.best_restart_),
+    }
 
 
 def best_epoch_metrics(history: Sequence[Mapping[str, Any]]) -> dict[str, float]:

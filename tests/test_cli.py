@@ -228,3 +228,22 @@ def test_kmeans_average_is_the_mean_of_seeded_runs(tmp_path, capsys):
     assert code == 0 and "averaged over 2 k-means runs" in stdout
     metrics = json.loads((tmp_path / "fit" / "metrics.json").read_text())
     assert metrics["kmeans_average"]["runs"] == 2
+
+
+def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
+    code, _, _ = run_cli(capsys, "bench", "--methods", "conan", "--datasets",
+                         "synthetic:n=120,views=2,clusters=3", "--seeds", "1",
+                         "--set", "n_restarts=3", "--set", "epochs=2",
+                         "--name", "restarts", "--out", str(tmp_path))
+    assert code == 0
+    restarts = json.loads((tmp_path / "restarts.json").read_text())["runs"][0]["restarts"]
+    assert len(restarts["losses"]) == len(restarts["cluster_counts"]) == 3
+    assert restarts["seeds"][0] == 0 and len(set(restarts["seeds"])) == 3
+    usable = [i for i, used in enumerate(restarts["cluster_counts"]) if used == 3]
+    candidates = usable or range(3)
+    assert restarts["kept"] == min(candidates, key=restarts["losses"].__getitem__)
+
+    code, _, _ = run_cli(capsys, "bench", "--methods", "conan", "--datasets",
+                         "synthetic:n=120,views=2,clusters=3", "--seeds", "1",
+                         "--set", "epochs=2", "--name", "single", "--out", str(tmp_path))
+    assert "restarts" not in json.loads((tmp_path / "single.json").read_text())["runs"][0]

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from mvgraph.cluster import kmeans, nearest_centroid
 from mvgraph.data import MultiViewData, ViewScaler, as_multiview
 from mvgraph.metrics import acc
-from mvgraph.training import Phase, Trainer
+from mvgraph.training import Phase, Trainer, recalibrate_batch_norm
 from mvgraph.utils import resolve_device, seed_everything
 from mvgraph.utils.validation import check_int
 
@@ -135,6 +135,11 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     ``n_restarts`` and ``checkpoint_path``. A subclass that fits more than the model
     (anchors, view weights) sets those attributes in ``_phases`` or by extending
     ``_fit_once``, so that restarts keep them with the model they belong to.
+
+    After training, the running statistics of any batch-norm layer are recomputed on
+    the training data with the final weights, running the last phase's loss
+    (:func:`~mvgraph.training.recalibrate_batch_norm`), so that the labels and
+    predictions, computed in evaluation mode, come from the network that was trained.
     """
 
     def _fit(self, views: list, labels: np.ndarray | None) -> None:
@@ -189,13 +194,19 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             checkpoint_path=getattr(self, "checkpoint_path", None),
         )
         self.model_ = model
+        phases = self._phases(model, tensors)
         self.history_ = trainer.fit(
             model,
-            self._phases(model, tensors),
+            phases,
             tensors,
             labels=labels,
             predict=lambda: self._cluster(self._embed_tensors(tensors), quick=True)[0],
         )
+        if phases:
+            recalibrate_batch_norm(
+                model, phases[-1].loss, tensors,
+                generator=torch.Generator().manual_seed(seed),
+            )
         self.embedding_ = self._embed_tensors(tensors)
         self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
 

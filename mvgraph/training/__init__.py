@@ -1,5 +1,14 @@
-"""Training loop shared by every deep method: phases, minibatches, history, checkpoints."""
+"""Training loop shared by every deep method: phases, minibatches, history, checkpoints,
+and the batch-norm statistics of the trained network."""
 
+from mvgraph.training.batch_norm import batch_norm_layers, recalibrate_batch_norm
 from mvgraph.training.trainer import Batch, NonFiniteLossError, Phase, Trainer
 
-__all__ = ["Batch", "NonFiniteLossError", "Phase", "Trainer"]
+__all__ = [
+    "Batch",
+    "NonFiniteLossError",
+    "Phase",
+    "Trainer",
+    "batch_norm_layers",
+    "recalibrate_batch_norm",
+]

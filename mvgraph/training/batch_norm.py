@@ -2,7 +2,7 @@ r"""Batch-norm statistics of the trained network, recomputed on the training dat
 
 In training mode a batch-norm layer normalises with the statistics of its batch; in
 evaluation mode, which gives the labels and predictions, with running statistics, an
-exponential average (momentum 0.1) over the last steps' batches. When the last steps
+exponential average (momentum 0.1 by default) over the last steps' batches. When the last steps
 move the weights, those averages describe an earlier network: on cub a CONAN fit whose
 training batches used all ten clusters gave evaluation-mode labels in four, one holding
 530 of the 600 samples.
@@ -13,7 +13,8 @@ statistics of the final network: every layer's mean :math:`\mu` and unbiased var
 passed through the network in training mode, so every layer sees its input normalised
 as in training. With one chunk (:math:`n \le` ``chunk_rows``) they are the full-data
 statistics, and evaluation mode then computes what training mode computes on the whole
-data set.
+data set, up to the factor :math:`n / (n - 1)` between the unbiased and the biased
+variance.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@ r"""Batch-norm statistics of the trained network, recomputed on the training dat
 
 In training mode a batch-norm layer normalises with the statistics of its batch; in
 evaluation mode, which gives the labels and predictions, with running statistics, an
-exponential average (momentum 0.1 by default) over the last steps' batches. When the last steps
-move the weights, those averages describe an earlier network: on cub a CONAN fit whose
-training batches used all ten clusters gave evaluation-mode labels in four, one holding
-530 of the 600 samples.
+exponential average (momentum 0.1 by default) over the last steps' batches. When the
+last steps move the weights, those averages describe an earlier network: on cub a CONAN
+fit whose training batches used all ten clusters gave evaluation-mode labels in four,
+one holding 530 of the 600 samples.
 
 :func:`recalibrate_batch_norm` replaces the running statistics by the population
 statistics of the final network: every layer's mean :math:`\mu` and unbiased variance
@@ -55,7 +55,8 @@ def recalibrate_batch_norm(
         forward: runs ``module`` on a batch as training does (for example a phase's loss);
             called without gradients, its result is discarded.
         views: full-data tensors ``[n, d_v]``.
-        chunk_rows: rows per forward pass (at least 2, as batch norm needs in training).
+        chunk_rows: most rows per forward pass (at least 2, as batch norm needs in
+            training; a pass takes 3 rather than leave one row alone).
         generator: draws the random split into chunks.
 
     Returns:
@@ -74,7 +75,8 @@ def recalibrate_batch_norm(
         layer.reset_running_stats()
         layer.momentum = None  # cumulative average: every chunk weighs the same
     order = torch.randperm(n, generator=generator).to(views[0].device)
-    # near-equal chunks of at most chunk_rows rows, and of at least 2
+    # near-equal chunks of at most chunk_rows rows; fewer, larger ones where a chunk
+    # would otherwise hold a single row
     chunks = torch.tensor_split(order, min(-(-n // chunk_rows), n // 2))
     module.train()
     try:

@@ -4,9 +4,11 @@ For each value of ``--param`` (for example CRRC's ``recalibration``, whose value
 rows M1–M7 of its paper's ablation tables), the method is fitted with
 ``random_state = 0 .. --seeds - 1`` and its final-epoch metrics are summarised as mean ± std
 over the seeds, beside the paper's ablation row where ``mvgraph/published_results.json``
-holds one (its ``ablations`` table). Results go to ``benchmarks/results/<name>.json`` and
-``.md``, rewritten atomically after every run; ``--resume`` keeps the runs already there
-(unless the method's preset for the set has changed since).
+holds one (its ``ablations`` table). Fits run one after another with this process's torch
+threads; the report's ``environment`` records them. Results go to
+``benchmarks/results/<name>.json`` and ``.md``, rewritten atomically after every run;
+``--resume`` keeps the runs already there (unless the method's preset for the set has
+changed since).
 
     python benchmarks/ablation.py --method crrc --dataset ngs --param recalibration \\
         --values full reconstruction attention gating residual concat no-gate no-attention
@@ -22,6 +24,7 @@ from typing import Any
 
 from mvgraph.benchmark import (
     TABLE_METRICS,
+    environment,
     preset_is_current,
     published_results,
     summarize,
@@ -92,7 +95,7 @@ def run_ablation(
     report: dict[str, Any] = {
         "method": method, "dataset": data.name, "param": param, "values": list(values),
         "seeds": seeds, "params": dict(params), "runs": [], "summary": [],
-        "published_source": paper.get("source"),
+        "published_source": paper.get("source"), "environment": environment(jobs=1),
     }
     for value in values:
         records = []

@@ -127,7 +127,7 @@ def run_benchmark(
         "params": dict(params or {}),
         "use_presets": use_presets,
         "kmeans_runs": kmeans_runs,
-        "environment": _environment(jobs),
+        "environment": environment(jobs),
         "runs": [],
         "summary": [],
     }
@@ -359,7 +359,8 @@ def _threads_per_fit(jobs: int) -> int:
     return torch.get_num_threads() if jobs == 1 else max(1, (os.cpu_count() or 1) // jobs)
 
 
-def _environment(jobs: int) -> dict[str, Any]:
+def environment(jobs: int) -> dict[str, Any]:
+    """Versions, machine and the processes (``jobs``) and torch threads of every fit."""
     return {
         "mvgraph": __version__,
         "torch": torch.__version__,

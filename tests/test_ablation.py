@@ -1,19 +1,14 @@
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ablation.py"
 DATA = "synthetic:n=150,views=2,clusters=3,dim=6"
 
 
 @pytest.fixture
-def ablation():
-    spec = importlib.util.spec_from_file_location("ablation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def ablation(benchmark_script):
+    return benchmark_script("ablation")
 
 
 def test_ablation_runs_every_value_and_seed_and_resumes(ablation, tmp_path, monkeypatch):
@@ -28,6 +23,8 @@ def test_ablation_runs_every_value_and_seed_and_resumes(ablation, tmp_path, monk
     assert [r["scaler"] for r in report["runs"]] == ["minmax", "minmax", "l2", "l2"]
     assert [row["seeds"] for row in report["summary"]] == [[0, 1], [0, 1]]
     assert json.loads((tmp_path / "abl.json").read_text())["summary"] == report["summary"]
+    assert report["environment"]["jobs"] == 1
+    assert report["environment"]["threads"] == torch.get_num_threads()
     table = (tmp_path / "abl.md").read_text()
     assert "| `minmax` |" in table and "| `l2` |" in table
 

@@ -32,6 +32,14 @@ SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
 TABLE_METRICS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
                  ("fscore", "F"))
 
+# The two halves of benchmarks/PROTOCOL.md: defaults are chosen on "tuning" only.
+PROTOCOL_HALVES: dict[str, list[str]] = {
+    "tuning": ["ngs", "bbcsport", "movies", "citeseer", "handwritten", "handwritten-3v", "cub",
+               "orl", "scene15", "mnist_usps", "prokaryotic"],
+    "report": ["bbc", "3sources", "reuters1200", "cora", "wikipedia", "pie", "landuse21",
+               "hdigit", "ccv", "bdgp", "proteinfold", "synthetic3d"],
+}
+
 
 @cache
 def published_results() -> dict[str, Any]:
@@ -100,6 +108,10 @@ def run_benchmark(
 ) -> dict[str, Any]:
     """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
 
+    ``datasets`` are data specs (see :func:`~mvgraph.experiment.load_data`); ``"tuning"``
+    and ``"report"`` stand for the sets of that half of the protocol
+    (:data:`PROTOCOL_HALVES`).
+
     ``params`` (for example from ``--set``) apply to every method, on top of the
     method's per-dataset preset when ``use_presets``. With ``kmeans_runs > 0`` every run
     also reports metrics averaged over that many k-means runs of its final embedding
@@ -118,6 +130,7 @@ def run_benchmark(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     name = name or "-".join(methods)
+    datasets = [name for spec in datasets for name in PROTOCOL_HALVES.get(spec, [spec])]
     out = Path(out_dir)
     report: dict[str, Any] = {
         "name": name,

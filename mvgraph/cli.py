@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--clusters", type=int, default=None,
                      help="number of clusters (default: number of classes in the labels)")
     fit.add_argument("--seed", type=int, default=0, help="random_state of the method")
-    fit.add_argument("--scaler", choices=("auto", *SCALERS), default=None,
-                     help="per-view scaling (default: the method's)")
+    fit.add_argument("--scaler", choices=SCALERS, default=None,
+                     help="per-view scaling (default auto: the method's paper's, else a data rule)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="set a method hyper-parameter; repeatable")
     fit.add_argument("--no-preset", action="store_true",
@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="accuracy harness over methods × datasets × seeds")
     bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHODS),
                        metavar="METHOD")
-    bench.add_argument("--datasets", nargs="+", required=True, metavar="DATA")
+    bench.add_argument("--datasets", nargs="+", required=True, metavar="DATA",
+                       help="data specs; 'tuning' and 'report' stand for the sets of that "
+                       "half of benchmarks/PROTOCOL.md")
     bench.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     bench.add_argument("--name", default=None, help="result file stem (default: methods)")
     bench.add_argument("--out", default="benchmarks/results", help="results folder")

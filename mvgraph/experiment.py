@@ -108,6 +108,8 @@ def kmeans_average(
 class RunResult:
     """What one run produced: metrics (fractions), timing, labels and embedding.
 
+    ``scaler`` is the scaling method, ``view_scalers`` what it did to each view (the
+    per-view choice of ``"auto"``).
     ``preset`` holds the per-dataset overrides that were applied (empty when none);
     ``best_epoch`` the :func:`best_epoch_metrics` diagnostic (empty when not available).
     ``kmeans_average`` the metrics of :func:`kmeans_average` when asked for (else empty).
@@ -121,6 +123,7 @@ class RunResult:
     params: dict[str, Any]
     scaler: str
     seconds: float
+    view_scalers: list[str] = field(default_factory=list)
     preset: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     best_epoch: dict[str, float] = field(default_factory=dict)
@@ -141,6 +144,7 @@ class RunResult:
             "dataset": self.dataset,
             "seed": self.seed,
             "scaler": self.scaler,
+            "view_scalers": self.view_scalers,
             "n_samples": self.n_samples,
             "n_views": self.n_views,
             "n_clusters": self.n_clusters,
@@ -214,6 +218,7 @@ def run(
         params=estimator.get_params(),
         scaler=estimator.scaler_method,
         seconds=seconds,
+        view_scalers=list(estimator.scaler_.view_methods_),
         preset=preset,
         metrics=metrics,
         best_epoch=best_epoch_metrics(getattr(estimator, "history_", [])),

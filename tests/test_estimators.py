@@ -50,7 +50,7 @@ def test_handwritten_matches_registry_baseline():
     except FileNotFoundError as missing:
         pytest.skip(f"benchmark data not found: {missing}")
     baseline = dataset_info("handwritten")["kmeans_minmax_concat"]["acc"]
-    accs = [evaluate(data.labels, ConcatKMeans(n_clusters=10, random_state=seed)
+    accs = [evaluate(data.labels, ConcatKMeans(n_clusters=10, scaler="minmax", random_state=seed)
                      .fit(data).labels_)["acc"] for seed in range(3)]
     assert abs(np.mean(accs) - baseline) <= 0.03, (accs, baseline)
 

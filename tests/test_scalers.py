@@ -4,6 +4,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import MinMaxScaler, StandardScaler, normalize
 
 from mvgraph.data import SCALERS, ViewScaler
+from mvgraph.data.scalers import is_sparse_view
 
 
 @pytest.fixture
@@ -81,9 +82,9 @@ def test_blocks_cover_every_row(monkeypatch, train):
 
 
 def test_errors(train):
-    assert SCALERS == ("minmax", "standard", "l2", "none")
-    with pytest.raises(ValueError, match="method must be one of minmax, standard, l2, none; "
-                                         "got 'zscore'"):
+    assert SCALERS == ("auto", "minmax", "standard", "l2", "none")
+    with pytest.raises(ValueError, match="method must be one of auto, minmax, standard, l2, "
+                                         "none; got 'zscore'"):
         ViewScaler("zscore")
     scaler = ViewScaler().fit(train)
     with pytest.raises(ValueError, match=r"match the 2 views seen in fit with dims \[5, 6\]; "
@@ -91,3 +92,41 @@ def test_errors(train):
         scaler.transform(train[:1])
     with pytest.raises(ValueError, match="not fitted"):
         ViewScaler().transform(train)
+
+
+def test_sparse_view_detection():
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(0.05, size=(200, 50)).astype(np.float32)  # ≈ 5 % non-zero
+    assert is_sparse_view(counts) and is_sparse_view(sp.csr_matrix(counts))
+    assert not is_sparse_view(-counts)  # negative entries: not counts
+    assert not is_sparse_view(rng.random((200, 50)))  # dense
+    assert not is_sparse_view(rng.poisson(0.5, size=(200, 50)))  # ≈ 39 % non-zero
+
+
+def test_auto_scales_by_kind_and_balances_the_views():
+    rng = np.random.default_rng(0)
+    dense = rng.normal(5.0, 3.0, size=(60, 200))
+    counts = sp.csr_matrix(rng.poisson(0.04, size=(60, 300)).astype(np.float64))
+    narrow = rng.random((60, 3))
+    views = [dense, counts, narrow]
+    scaler = ViewScaler("auto").fit(views)
+    assert scaler.view_methods_ == ["minmax", "l2", "minmax"]
+    scaled = scaler.transform(views)
+    assert sp.issparse(scaled[1])
+    for v, view in enumerate(scaled):
+        view = view.toarray() if sp.issparse(view) else view
+        # every view has unit mean squared row norm on the training data
+        assert np.mean(np.sum(np.square(view.astype(np.float64)), axis=1)) == pytest.approx(1.0)
+        # and is its fixed method's output times one weight
+        alone = ViewScaler(scaler.view_methods_[v]).fit_transform([views[v]])[0]
+        alone = alone.toarray() if sp.issparse(alone) else alone
+        np.testing.assert_allclose(view, alone * scaler.view_weights_[v], rtol=1e-5, atol=1e-6)
+    # new samples reuse the training statistics and weights
+    unseen = [dense[:7] + 1.0, counts[:7], narrow[:7]]
+    expected = MinMaxScaler().fit(dense).transform(dense[:7] + 1.0) * scaler.view_weights_[0]
+    np.testing.assert_allclose(scaler.transform(unseen)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_fixed_methods_have_unit_weights(train):
+    scaler = ViewScaler("minmax").fit(train)
+    assert scaler.view_methods_ == ["minmax", "minmax"] and scaler.view_weights_ == [1.0, 1.0]

@@ -43,9 +43,11 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     """Base of every mvgraph estimator.
 
     Subclasses store their hyper-parameters in ``__init__`` (unchanged, as
-    scikit-learn requires), set ``default_scaler``, and implement ``_fit`` and
+    scikit-learn requires), set ``default_scaler`` where their paper prescribes a scaling,
+    and implement ``_fit`` and
     ``_embed``. After ``fit``: ``labels_`` ``[n]``, ``embedding_``
-    ``[n, e]``, ``history_`` (list of per-epoch records), ``scaler_`` and
+    ``[n, e]``, ``history_`` (list of per-epoch records), ``scaler_`` (its ``view_methods_`` say how
+    each view was scaled) and
     ``n_features_in_views_``.
 
     ``presets`` maps a registry data set name to hyper-parameters that override the
@@ -54,7 +56,7 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     and records that it did.
     """
 
-    default_scaler: ClassVar[str] = "minmax"
+    default_scaler: ClassVar[str] = "auto"
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
@@ -84,7 +86,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     @property
     def scaler_method(self) -> str:
-        """The per-view scaler used: the ``scaler`` parameter, or the method's default."""
+        """The :class:`~mvgraph.data.ViewScaler` method used: the ``scaler`` parameter, or
+        for ``scaler="auto"`` the method's ``default_scaler`` (its paper's scaling where the
+        paper prescribes one, else ``"auto"``, the per-view rule chosen from the data)."""
         scaler = getattr(self, "scaler", "auto")
         return self.default_scaler if scaler == "auto" else scaler
 

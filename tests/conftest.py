@@ -21,3 +21,22 @@ def benchmark_script() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+def load_or_skip(name: str):
+    """The registry set ``name``, or a skip naming what is missing."""
+    from mvgraph.data import load_dataset
+
+    try:
+        return load_dataset(name)
+    except FileNotFoundError as missing:
+        pytest.skip(f"benchmark data not found: {missing}")
+
+
+def floor_accuracies(data, seeds=range(5)) -> list[float]:
+    """ACC of the floor, k-means on the concatenation with ``scaler="auto"``, per seed."""
+    from mvgraph.metrics import acc
+    from mvgraph.models import ConcatKMeans
+
+    return [acc(data.labels, ConcatKMeans(data.n_classes, random_state=seed).fit(data).labels_)
+            for seed in seeds]

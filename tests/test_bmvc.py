@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import floor_accuracies, load_or_skip
 from sklearn.base import clone
 
 from mvgraph.data import make_multiview_blobs
@@ -131,7 +132,7 @@ def test_batch_of_all_rows_gives_the_full_batch_loss():
 
 def test_fit_clusters_blobs_and_predicts(blobs):
     model = BMvC(3, random_state=0, **FAST).fit(blobs)
-    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+    assert evaluate(blobs.labels, model.labels_)["acc"] >= floor_accuracies(blobs, [0])[0] - 0.05
     assert model.embedding_.shape == (120, 96) and model.batch_size_ is None
     assert len(model.history_) == FAST["epochs"]
     assert {"reconstruction", "vcr", "loss"} <= set(model.history_[-1])
@@ -186,12 +187,8 @@ def test_parameters_are_validated_and_cloned(blobs):
 
 
 @pytest.mark.slow
-def test_cub_reaches_the_published_accuracy():
-    from mvgraph import load_dataset
-
-    try:
-        data = load_dataset("cub")
-    except FileNotFoundError as missing:
-        pytest.skip(f"benchmark data not found: {missing}")
-    model = BMvC(data.n_classes, random_state=0).fit(data)
-    assert evaluate(data.labels, model.labels_)["acc"] >= 0.8667 - 0.01
+def test_cub_reaches_the_published_accuracy_over_five_seeds():
+    data = load_or_skip("cub")
+    accs = [evaluate(data.labels, BMvC(data.n_classes, random_state=seed).fit(data).labels_)
+            ["acc"] for seed in range(5)]
+    assert np.mean(accs) >= 0.8667 - 0.01, accs  # bench: 86.27 ± 2.23 (seeds 2, 3: 84.7, 83.0)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import floor_accuracies
 from sklearn.base import clone
 
 from mvgraph.data import make_multiview_blobs
@@ -130,7 +131,7 @@ def test_switches_build_exactly_their_parts():
 
 def test_fit_predict_and_labels_from_the_head(blobs):
     model = CONAN(4, epochs=15, batch_size=50, random_state=1, **SMALL).fit(blobs)
-    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+    assert evaluate(blobs.labels, model.labels_)["acc"] >= floor_accuracies(blobs, [0])[0] - 0.05
     assert model.embedding_.shape == (200, 32) and model.cluster_centers_ is None
     np.testing.assert_array_equal(model.predict(blobs), model.labels_)
     # Labels are the argmax of the DDC head on z, also for new samples.

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import floor_accuracies
 from sklearn.base import clone
 
 from mvgraph.data import make_multiview_blobs
@@ -12,8 +13,7 @@ from mvgraph.models import DMAC, METHODS
 from mvgraph.models.dmac import DMACNetwork, dmac_terms, scheduled_k
 from mvgraph.nn import AnchorPerturbation
 
-# lr=1e-3: at the reference 5e-3 the main phase contracts these easy blobs within a few epochs.
-FAST = dict(pretrain_epochs=20, epochs=6, lr=1e-3, eval_every=0)
+FAST = dict(pretrain_epochs=20, epochs=6, eval_every=0)
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +118,10 @@ def test_k_schedule_follows_the_reference_code():
 
 
 def test_fit_beats_chance_and_exposes_anchors(blobs):
-    model = DMAC(4, pretrain_epochs=60, epochs=10, lr=1e-3, random_state=0, eval_every=0)
+    model = DMAC(4, pretrain_epochs=60, epochs=10, random_state=0, eval_every=0)
     model.fit(blobs)
-    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.7
+    # 0.704 today: the joint phase contracts what pretraining separated (1.0); issue 22
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.65
     assert model.n_anchors_ == math.isqrt(240 * 4)
     assert model.anchors_.shape == (model.n_anchors_, 64)
     np.testing.assert_allclose(np.linalg.norm(model.anchors_, axis=1), 1.0, rtol=1e-5)
@@ -200,3 +201,14 @@ def test_restarts_keep_the_anchors_of_the_kept_model(blobs):
     best = model.best_restart_
     assert model.restart_losses_[best] == min(model.restart_losses_)
     assert model.anchors_ is fitted[best][1] and model.labels_ is fitted[best][2]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 22: the paper's joint phase contracts the "
+                   "embedding (ACC 1.0 after pretraining, 0.70 after 10 joint epochs)")
+def test_joint_phase_keeps_what_pretraining_separated(blobs):
+    pretrained = DMAC(4, pretrain_epochs=60, epochs=0, random_state=0).fit(blobs)
+    joint = DMAC(4, pretrain_epochs=60, epochs=10, random_state=0).fit(blobs)
+    before = evaluate(blobs.labels, pretrained.labels_)["acc"]
+    assert before >= floor_accuracies(blobs, [0])[0] - 0.02  # pretraining separates them
+    assert evaluate(blobs.labels, joint.labels_)["acc"] >= before - 0.02
+    assert np.unique(joint.labels_).size == 4

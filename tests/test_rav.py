@@ -145,7 +145,8 @@ def test_rav_terms_match_the_loops_on_the_models_own_outputs():
 
 def test_fit_beats_chance_and_assigns_new_samples(blobs):
     model = RAV(4, **dict(SMALL, pretrain_epochs=30, epochs=40), random_state=0).fit(blobs)
-    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.7
+    # 0.879 today, where k-means on the concatenation gets 1.0: issue 24 is to close the gap
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.85
     assert model.embedding_.shape == (240, 4)
     np.testing.assert_allclose(model.embedding_.sum(1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(model.labels_, model.embedding_.argmax(1))

@@ -52,7 +52,7 @@ class CRRCConfig:
     """Defaults of :class:`CRRC` and where each comes from."""
 
     recalibration: str = "full"  # paper, Eq. 11: residual + dynamic gate + attention
-    temperature: float = 1.0  # paper §4.3.2: grid {0.1, ..., 1}, stable in 0.5–1; 1.0 measured best
+    temperature: float = 1.0  # paper §4.3.2: grid {0.1, ..., 1}, stable in 0.5–1; top of that range
     lambda_cm: float = 1.0  # paper, Eq. 13: L_rec + L_cm, unweighted
     pretrain_epochs: int = 200  # paper §4.1.2: 200 epochs on the reconstruction loss
     epochs: int = 50  # paper §4.1.2: 50 epochs of contrastive training ("dataset-dependent")
@@ -242,10 +242,11 @@ class CRRC(DeepMultiViewClusterer):
     default stays the paper's model.
 
     The paper states neither its input scaling nor a single temperature. Rows of unit
-    L2 norm (``scaler="l2"``) and :math:`\tau = 1` (the top of the range the paper calls
-    stable) were chosen by comparing them with min-max (and, on NGs, standard and no
-    scaling) and :math:`\tau = 0.5` on NGs, BBCSport, CUB and MNIST-USPS. Low-dimensional
-    views whose norm carries the class (Synthetic3d) keep min-max through a preset.
+    L2 norm (``scaler="l2"``) were chosen by comparing them with min-max (and, on NGs,
+    standard and no scaling) on NGs, BBCSport, CUB and MNIST-USPS; :math:`\tau = 1` is the
+    top of the range the paper calls stable (no comparison with other values is kept).
+    Low-dimensional views whose norm carries the class (Synthetic3d) keep min-max through
+    a preset.
 
     Args:
         n_clusters: number of clusters.

@@ -18,7 +18,16 @@ from mvgraph.data import (  # noqa: E402
     make_multiview_blobs,
 )
 from mvgraph.metrics import evaluate  # noqa: E402
-from mvgraph.models import CONAN, CRRC, DMAC, METHODS, RAV, BMvC, ConcatKMeans  # noqa: E402
+from mvgraph.models import (  # noqa: E402
+    CONAN,
+    CRRC,
+    DMAC,
+    METHODS,
+    RAV,
+    BMvC,
+    CollapseWarning,
+    ConcatKMeans,
+)
 
 __all__ = [
     "CONAN",
@@ -27,6 +36,7 @@ __all__ = [
     "METHODS",
     "RAV",
     "BMvC",
+    "CollapseWarning",
     "ConcatKMeans",
     "MultiViewData",
     "__version__",

@@ -1,5 +1,7 @@
 """The trainer and the deep-estimator base, exercised through a small autoencoder method."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -7,8 +9,8 @@ from torch import nn
 
 from mvgraph.data import make_multiview_blobs
 from mvgraph.metrics import acc
-from mvgraph.models import DeepMultiViewClusterer
-from mvgraph.training import Batch, NonFiniteLossError, Phase, Trainer
+from mvgraph.models import CollapseWarning, DeepMultiViewClusterer
+from mvgraph.training import Batch, NonFiniteLossError, Phase, Trainer, embedding_health
 
 
 class TinyAutoencoder(nn.Module):
@@ -83,10 +85,33 @@ def test_history_records_every_term_epoch_and_metric(data):
     history = model.history_
     assert [(r["phase"], r["epoch"]) for r in history] == [
         ("pretrain", 0), ("pretrain", 1), ("pretrain", 2), ("main", 0), ("main", 1)]
-    assert all({"rec", "loss", "seconds", "acc", "nmi"} <= set(r) for r in history)
+    assert all({"rec", "loss", "seconds", "acc", "nmi", "spread", "clusters"} <= set(r)
+               for r in history)
     assert all("norm" in r for r in history[3:]) and "norm" not in history[0]
     assert history[-1]["loss"] == pytest.approx(history[-1]["rec"] + history[-1]["norm"])
     assert history[0]["rec"] > history[2]["rec"]  # it learns
+
+
+def test_embedding_health_by_hand():
+    corners = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]], dtype=np.float32)
+    assert embedding_health(corners, np.array([0, 0, 1, 1])) == {"spread": 2.0, "clusters": 2}
+    assert embedding_health(np.ones((5, 3)), np.zeros(5, dtype=int)) == {
+        "spread": 0.0, "clusters": 1}
+
+
+class CollapsedAutoencoderKMeans(AutoencoderKMeans):
+    """Embeds every sample to the same point."""
+
+    def _forward_embedding(self, model, views):
+        return torch.zeros(views[0].shape[0], 4)
+
+
+def test_a_collapsed_fit_warns_and_a_healthy_one_does_not(data):
+    with pytest.warns(CollapseWarning, match="use 1 of the n_clusters=3 clusters"):
+        CollapsedAutoencoderKMeans(random_state=0).fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapseWarning)
+        AutoencoderKMeans(random_state=0).fit(data)
 
 
 def test_fit_predict_transform(data):
@@ -169,7 +194,7 @@ def test_a_phase_can_override_how_often_it_is_evaluated():
     ]
     history = Trainer(verbose=0, random_state=0, eval_every=1).fit(
         nn.Module(), phases, views, labels=np.zeros(12, dtype=int),
-        predict=lambda: np.zeros(12, dtype=int))
+        predict=lambda: (np.zeros((12, 2)), np.zeros(12, dtype=int)))
     evaluated = [(r["phase"], r["epoch"]) for r in history if "acc" in r]
     assert evaluated == [("quiet", 4), ("busy", 0), ("busy", 1), ("busy", 2),
                          ("sparse", 1), ("sparse", 3)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mvgraph.models.base import DeepMultiViewClusterer, MultiViewClusterer
+from mvgraph.models.base import CollapseWarning, DeepMultiViewClusterer, MultiViewClusterer
 from mvgraph.models.bmvc import BMvC
 from mvgraph.models.conan import CONAN
 from mvgraph.models.concat_kmeans import ConcatKMeans
@@ -35,6 +35,7 @@ __all__ = [
     "METHODS",
     "RAV",
     "BMvC",
+    "CollapseWarning",
     "ConcatKMeans",
     "DeepMultiViewClusterer",
     "MultiViewClusterer",

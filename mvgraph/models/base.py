@@ -15,6 +15,7 @@ or a :class:`~mvgraph.data.MultiViewData`.
 from __future__ import annotations
 
 import math
+import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -34,6 +35,11 @@ from mvgraph.utils import resolve_device, seed_everything
 from mvgraph.utils.validation import check_int
 
 ViewsLike = Sequence[Any] | MultiViewData
+
+
+class CollapseWarning(UserWarning):
+    """A fitted model's labels use fewer than half of ``n_clusters`` clusters."""
+
 
 # Rows per block when a whole data set is embedded (bounded activation memory).
 EMBED_CHUNK_ROWS = 16384
@@ -152,10 +158,11 @@ class DeepMultiViewClusterer(MultiViewClusterer):
 
         Restart 0 uses ``random_state``; the others use seeds drawn from it. A restart
         whose labels leave some of the ``n_clusters`` clusters empty has collapsed and is
-        kept only when every restart did (then again by lowest loss). The choice sees
-        only the losses and the cluster counts, never the labels' agreement with any
-        ground truth: unsupervised model selection, as in papers that train several
-        times and report the run with the lowest loss.
+        kept only when every restart did (then again by lowest loss); a kept model whose
+        labels use fewer than half the clusters raises a :class:`CollapseWarning`. The
+        choice sees only the losses and the cluster counts, never the labels' agreement
+        with any ground truth: unsupervised model selection, as in papers that train
+        several times and report the run with the lowest loss.
         """
         seed = seed_everything(self.random_state)
         n_restarts = getattr(self, "n_restarts", 1)
@@ -185,6 +192,16 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         self.restart_losses_ = losses
         self.restart_cluster_counts_ = counts
         self.restart_seeds_ = seeds
+        used = counts[self.best_restart_]
+        if used < self.n_clusters / 2:
+            warnings.warn(
+                f"{type(self).__name__}: the labels use {used} of the "
+                f"n_clusters={self.n_clusters} clusters: training has collapsed the "
+                "embedding; history_ records its spread and cluster count per evaluated "
+                "epoch; try another random_state (or n_restarts > 1 where the method has it)",
+                CollapseWarning,
+                stacklevel=3,
+            )
 
     def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
         """One training run from ``seed``: sets ``model_``, ``history_``, ``embedding_``,
@@ -199,13 +216,11 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         )
         self.model_ = model
         phases = self._phases(model, tensors)
-        self.history_ = trainer.fit(
-            model,
-            phases,
-            tensors,
-            labels=labels,
-            predict=lambda: self._cluster(self._embed_tensors(tensors), quick=True)[0],
-        )
+        def predict() -> tuple[np.ndarray, np.ndarray]:
+            embedding = self._embed_tensors(tensors)
+            return embedding, self._cluster(embedding, quick=True)[0]
+
+        self.history_ = trainer.fit(model, phases, tensors, labels=labels, predict=predict)
         if phases:
             recalibrate_batch_norm(
                 model, phases[-1].loss, tensors,

@@ -2,7 +2,13 @@
 and the batch-norm statistics of the trained network."""
 
 from mvgraph.training.batch_norm import batch_norm_layers, recalibrate_batch_norm
-from mvgraph.training.trainer import Batch, NonFiniteLossError, Phase, Trainer
+from mvgraph.training.trainer import (
+    Batch,
+    NonFiniteLossError,
+    Phase,
+    Trainer,
+    embedding_health,
+)
 
 __all__ = [
     "Batch",
@@ -10,5 +16,6 @@ __all__ = [
     "Phase",
     "Trainer",
     "batch_norm_layers",
+    "embedding_health",
     "recalibrate_batch_norm",
 ]

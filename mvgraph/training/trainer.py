@@ -5,8 +5,10 @@ A method describes its training as a list of :class:`Phase` objects (for example
 parameters it optimises, the optimiser, and a loss function that maps a
 :class:`Batch` to named loss terms. The trainer sums the terms, steps the optimiser,
 records the mean of every term per epoch, evaluates clustering metrics when labels are
-known, and stops with :class:`NonFiniteLossError` naming the phase, epoch and term
-when a term turns NaN or infinite.
+known (with two label-free health signs of the embedding: its spread and the clusters
+its labels use, see :func:`embedding_health`), and stops with
+:class:`NonFiniteLossError` naming the phase, epoch and term when a term turns NaN or
+infinite.
 """
 
 from __future__ import annotations
@@ -48,6 +50,25 @@ def make_optimizer(
     ):
         options["fused"] = True
     return OPTIMIZERS[name](parameters, **options)
+
+
+def embedding_health(embedding: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
+    r"""Label-free signs that an embedding has (not) collapsed.
+
+    ``spread`` is the mean squared distance of the rows to their mean,
+    :math:`\frac{1}{n}\sum_i \lVert \mathbf{z}_i - \bar{\mathbf{z}} \rVert^2` (at most 1
+    for rows of unit norm; 0 when every row is the same point), and ``clusters`` the number
+    of distinct ``labels``.
+
+    Shapes:
+        - **embedding:** :math:`(n, e)`
+        - **labels:** :math:`(n,)`
+    """
+    centred = embedding - embedding.mean(0, dtype=np.float64)
+    return {
+        "spread": float(np.einsum("ij,ij->", centred, centred) / max(len(embedding), 1)),
+        "clusters": int(np.unique(labels).size),
+    }
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -161,7 +182,7 @@ class Trainer:
         views: list[Tensor],
         *,
         labels: np.ndarray | None = None,
-        predict: Callable[[], np.ndarray] | None = None,
+        predict: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> list[dict[str, float | int | str]]:
         """Train ``module`` through ``phases`` and return the per-epoch history.
 
@@ -169,9 +190,10 @@ class Trainer:
             module: the model; put in train mode for steps, eval mode for ``predict``.
             phases: run in order.
             views: full-data tensors ``[n, d_v]`` on the training device.
-            labels: ground truth ``[n]``; when given with ``predict``, metrics are
-                recorded in the history.
-            predict: returns cluster labels ``[n]`` for the current model state.
+            labels: ground truth ``[n]``; when given with ``predict``, the metrics and
+                :func:`embedding_health` are recorded in the history at evaluated epochs.
+            predict: returns the embedding ``[n, e]`` and cluster labels ``[n]`` for the
+                current model state.
         """
         n = views[0].shape[0]
         generator = torch.Generator().manual_seed(
@@ -223,7 +245,9 @@ class Trainer:
                 ):
                     module.eval()
                     with torch.no_grad():
-                        record.update(evaluate(labels, predict()))
+                        embedding, predicted = predict()
+                    record.update(evaluate(labels, predicted))
+                    record.update(embedding_health(embedding, predicted))
                 history.append(record)
                 bar.set_postfix(loss=f"{record.get('loss', float('nan')):.4g}")
                 if self.checkpoint_path is not None and (

@@ -6,43 +6,33 @@ Estimators follow scikit-learn::
     data = mvgraph.load_dataset("handwritten")
     model = mvgraph.ConcatKMeans(n_clusters=data.n_classes, random_state=0).fit(data)
     mvgraph.evaluate(data.labels, model.labels_)
+
+Names are imported on first use (:mod:`mvgraph.utils.lazy`), so ``import mvgraph`` and
+the command line start without importing torch.
 """
 
 __version__ = "0.1.0"
 
-from mvgraph.data import (  # noqa: E402
-    MultiViewData,
-    list_datasets,
-    load_dataset,
-    load_mat,
-    make_multiview_blobs,
-)
-from mvgraph.metrics import evaluate  # noqa: E402
-from mvgraph.models import (  # noqa: E402
-    CONAN,
-    CRRC,
-    DMAC,
-    METHODS,
-    RAV,
-    BMvC,
-    CollapseWarning,
-    ConcatKMeans,
-)
+from mvgraph.utils.lazy import lazy_exports  # noqa: E402
 
-__all__ = [
-    "CONAN",
-    "CRRC",
-    "DMAC",
-    "METHODS",
-    "RAV",
-    "BMvC",
-    "CollapseWarning",
-    "ConcatKMeans",
-    "MultiViewData",
-    "__version__",
-    "evaluate",
-    "list_datasets",
-    "load_dataset",
-    "load_mat",
-    "make_multiview_blobs",
-]
+_EXPORTS = {
+    "CONAN": "mvgraph.models",
+    "CRRC": "mvgraph.models",
+    "DMAC": "mvgraph.models",
+    "METHODS": "mvgraph.models",
+    "RAV": "mvgraph.models",
+    "BMvC": "mvgraph.models",
+    "CollapseWarning": "mvgraph.models",
+    "ConcatKMeans": "mvgraph.models",
+    "DegenerateViewWarning": "mvgraph.models",
+    "EmptyClustersWarning": "mvgraph.models",
+    "MultiViewData": "mvgraph.data",
+    "evaluate": "mvgraph.metrics",
+    "list_datasets": "mvgraph.data",
+    "load_dataset": "mvgraph.data",
+    "load_mat": "mvgraph.data",
+    "make_multiview_blobs": "mvgraph.data",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

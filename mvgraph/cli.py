@@ -7,42 +7,62 @@ is reported as one line ``mvgraph: error: ...`` on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from mvgraph.benchmark import markdown_table, run_benchmark
-from mvgraph.data import SCALERS, list_datasets
-from mvgraph.experiment import (
-    METRIC_COLUMNS,
-    format_metrics_table,
-    load_data,
-    parse_params,
-    run,
-    write_run,
-)
-from mvgraph.models import METHODS
-from mvgraph.training import NonFiniteLossError
+from mvgraph.data.scalers import SCALERS
+from mvgraph.models import METHOD_NAMES
 
-EXPECTED_ERRORS = (ValueError, TypeError, OSError, NonFiniteLossError)
+# A diverging loss raises NonFiniteLossError, a FloatingPointError. The modules that fit
+# are imported by the commands that need them, so that --help, `datasets` and argument
+# errors answer without importing torch.
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, FloatingPointError)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``mvgraph: error: ...``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"mvgraph: error: {message}\n")
+
+
+def int_at_least(least: int) -> Callable[[str], int]:
+    """The ``type`` of an integer argument that must be ``>= least``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {least}; got {text!r}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mvgraph", description="Deep multi-view clustering from graph operators."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     parser_class=OneLineParser)
 
     commands.add_parser("datasets", help="list the benchmark registry and what is present")
 
     fit = commands.add_parser("fit", help="cluster one data set with one method")
-    fit.add_argument("method", choices=sorted(METHODS), metavar="METHOD",
-                     help=f"one of {', '.join(sorted(METHODS))}")
+    fit.add_argument("method", choices=sorted(METHOD_NAMES), metavar="METHOD",
+                     help=f"one of {', '.join(sorted(METHOD_NAMES))}")
     fit.add_argument("--data", required=True,
                      help="registry name, .mat/.npz path, or synthetic[:n=...,views=...]")
-    fit.add_argument("--clusters", type=int, default=None,
+    fit.add_argument("--clusters", type=int_at_least(1), default=None,
                      help="number of clusters (default: number of classes in the labels)")
-    fit.add_argument("--seed", type=int, default=0, help="random_state of the method")
+    fit.add_argument("--seed", type=int_at_least(0), default=0,
+                     help="random_state of the method")
     fit.add_argument("--scaler", choices=SCALERS, default=None,
                      help="per-view scaling (default auto: the method's paper's, else a data rule)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -51,41 +71,47 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ignore the method's per-dataset preset (use its defaults)")
     fit.add_argument("--out", default=None,
                      help="output folder (default: runs/<method>/<dataset>/seed<seed>)")
-    fit.add_argument("--kmeans-runs", type=int, default=0, metavar="N",
+    fit.add_argument("--kmeans-runs", type=int_at_least(0), default=0, metavar="N",
                      help="also report metrics averaged over N k-means runs of the embedding")
 
     bench = commands.add_parser("bench", help="accuracy harness over methods × datasets × seeds")
-    bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHODS),
+    bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHOD_NAMES),
                        metavar="METHOD")
     bench.add_argument("--datasets", nargs="+", required=True, metavar="DATA",
                        help="data specs; 'tuning' and 'report' stand for the sets of that "
                        "half of benchmarks/PROTOCOL.md")
-    bench.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    bench.add_argument("--seeds", type=int_at_least(1), default=5,
+                       help="seeds 0..N-1 (default 5)")
     bench.add_argument("--name", default=None, help="result file stem (default: methods)")
     bench.add_argument("--out", default="benchmarks/results", help="results folder")
     bench.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="hyper-parameter for every method; repeatable")
     bench.add_argument("--no-preset", action="store_true",
                        help="ignore the methods' per-dataset presets (use their defaults)")
-    bench.add_argument("--kmeans-runs", type=int, default=0, metavar="N",
+    bench.add_argument("--kmeans-runs", type=int_at_least(0), default=0, metavar="N",
                        help="also report metrics averaged over N k-means runs of each "
                        "final embedding")
     bench.add_argument("--resume", action="store_true",
                        help="keep the runs already in <out>/<name>.json and run the rest")
-    bench.add_argument("--jobs", type=int, default=1, metavar="N",
+    bench.add_argument("--jobs", type=int_at_least(1), default=1, metavar="N",
                        help="run up to N fits at once, each in its own process (fit times "
                        "then include the contention)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        if args.command == "datasets":
-            return _datasets()
-        if args.command == "fit":
-            return _fit(args)
-        return _bench(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or an argument error already printed
+        return int(stop.code or 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            if args.command == "datasets":
+                return _datasets()
+            if args.command == "fit":
+                return _fit(args)
+            return _bench(args)
     except EXPECTED_ERRORS as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"mvgraph: error: {message}", file=sys.stderr)
@@ -95,7 +121,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object,
+                  **kwargs: object) -> None:
+    print(f"mvgraph: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _check_out_dir(out: Path) -> None:
+    """Refuse an output folder that cannot be created or written, before any work."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out must name a folder; got the existing file '{out}'")
+    existing = next(parent for parent in [out, *out.parents] if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out '{out}' cannot be written: '{existing}' is not a writable "
+                         "folder")
+
+
 def _datasets() -> int:
+    from mvgraph.data.registry import list_datasets
+
     rows = [
         [entry["name"], str(entry["n"]), str(entry["views"]), str(entry["classes"]),
          "yes" if entry["present"] else "no"]
@@ -109,16 +152,31 @@ def _datasets() -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from mvgraph.experiment import (
+        METRIC_COLUMNS,
+        format_metrics_table,
+        load_data,
+        parse_params,
+        run,
+        write_run,
+    )
+
     params = parse_params(args.set)
     if args.scaler is not None:
         params["scaler"] = args.scaler
+    if args.out is not None:
+        _check_out_dir(Path(args.out))
     data = load_data(args.data)
+    out = Path(args.out or Path("runs") / args.method / Path(data.name or "data").stem
+               / f"seed{args.seed}")
+    _check_out_dir(out)
     result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params,
                  use_preset=not args.no_preset, kmeans_runs=args.kmeans_runs)
-    out = Path(args.out or Path("runs") / args.method / Path(result.dataset).stem
-               / f"seed{args.seed}")
     write_run(result, out)
     print(format_metrics_table([result.record()]))
+    if result.clusters_found < result.n_clusters:
+        print(f"note: the labels use {result.clusters_found} of the {result.n_clusters} "
+              "clusters asked for")
     if result.kmeans_average:
         average = result.kmeans_average
         print(f"averaged over {average['runs']} k-means runs: " + ", ".join(
@@ -128,12 +186,18 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from mvgraph.benchmark import markdown_table, run_benchmark
+    from mvgraph.experiment import format_metrics_table, parse_params
+
+    _check_out_dir(Path(args.out))
+    params = parse_params(args.set)
+
     def progress(record: dict) -> None:
         print(format_metrics_table([record]).splitlines()[1], flush=True)
 
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
-        params=parse_params(args.set), use_presets=not args.no_preset,
+        params=params, use_presets=not args.no_preset,
         kmeans_runs=args.kmeans_runs, resume=args.resume, jobs=args.jobs, progress=progress,
     )
     print()

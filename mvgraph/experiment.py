@@ -52,7 +52,13 @@ def load_data(spec: str) -> MultiViewData:
                     f"choose from {sorted(SYNTHETIC_OPTIONS)}"
                 )
             argument, cast = SYNTHETIC_OPTIONS[key]
-            kwargs[argument] = cast(value)
+            try:
+                kwargs[argument] = cast(value)
+            except ValueError:
+                kind = "an integer" if cast is int else "a number"
+                raise ValueError(
+                    f"synthetic option {key} must be {kind}; got {value!r} in {spec!r}"
+                ) from None
         data = make_multiview_blobs(random_state=0, **kwargs)
         data.name = spec
         return data
@@ -113,6 +119,8 @@ class RunResult:
     ``preset`` holds the per-dataset overrides that were applied (empty when none);
     ``best_epoch`` the :func:`best_epoch_metrics` diagnostic (empty when not available).
     ``kmeans_average`` the metrics of :func:`kmeans_average` when asked for (else empty).
+    ``clusters_found`` counts the clusters the labels use (fewer than ``n_clusters`` when
+    some were left empty).
     ``restarts`` describes the training runs of an estimator fitted with ``n_restarts > 1``
     (final ``losses``, ``cluster_counts``, ``seeds``, the ``kept`` index; else empty).
     """
@@ -134,6 +142,7 @@ class RunResult:
     n_samples: int = 0
     n_views: int = 0
     n_clusters: int = 0
+    clusters_found: int = 0
 
     def record(self) -> dict[str, Any]:
         """The JSON record: metric keys first, then the run's description."""
@@ -148,6 +157,7 @@ class RunResult:
             "n_samples": self.n_samples,
             "n_views": self.n_views,
             "n_clusters": self.n_clusters,
+            "clusters_found": self.clusters_found,
             "params": self.params,
             "preset": self.preset,
             "best_epoch": self.best_epoch,
@@ -155,6 +165,29 @@ class RunResult:
             **({"restarts": self.restarts} if self.restarts else {}),
             "mvgraph_version": __version__,
         }
+
+
+def check_param_types(params: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the parameter when a value's type cannot be that of its
+    default: an integer parameter given a non-integer, a number a non-number, a flag a
+    non-flag. Other parameters (a default that is ``None``, a string such as ``"auto"``
+    that also admits numbers, a container) are left to the estimator's own checks."""
+    for name, value in params.items():
+        default = defaults[name]
+        is_flag = isinstance(value, bool)
+        is_int = isinstance(value, (int, np.integer)) and not is_flag
+        if isinstance(default, bool):
+            ok, expected = is_flag, "True or False"
+        elif isinstance(default, (int, np.integer)):
+            ok, expected = is_int, "an integer"
+        elif isinstance(default, (float, np.floating)):
+            ok, expected = is_int or isinstance(value, (float, np.floating)), "a number"
+        else:
+            continue
+        if not ok:
+            raise ValueError(
+                f"parameter {name} must be {expected} (default {default!r}); got {value!r}"
+            )
 
 
 def applied_preset(
@@ -185,6 +218,10 @@ def run(
     override both. The preset actually applied is part of the result. With
     ``kmeans_runs > 0`` and labels, the result also holds :func:`kmeans_average` of the
     fitted embedding over that many k-means runs (seeded from ``seed``).
+
+    ``n_clusters`` may also come as a parameter (not both, unless equal); ``random_state``
+    is ``seed`` and cannot. Parameter values must have their defaults' types
+    (:func:`check_param_types`).
     """
     estimator_class = get_method(method)
     params = dict(params or {})
@@ -194,6 +231,14 @@ def run(
         raise ValueError(
             f"unknown parameter(s) {unknown} for method {method!r}; valid: {sorted(known)}"
         )
+    check_param_types(params, known)
+    if "random_state" in params:
+        raise ValueError("random_state is the run's seed (--seed, --seeds); it cannot be set "
+                         f"as a parameter; got random_state={params['random_state']!r}")
+    if n_clusters is not None and params.get("n_clusters", n_clusters) != n_clusters:
+        raise ValueError(f"n_clusters is given twice: {n_clusters} (--clusters) and "
+                         f"{params['n_clusters']} (a parameter)")
+    n_clusters = params.pop("n_clusters", n_clusters)
     preset = applied_preset(method, data.name, params, use_preset)
     params = {**preset, **params}
     if n_clusters is None:
@@ -229,6 +274,7 @@ def run(
         n_samples=data.n_samples,
         n_views=data.n_views,
         n_clusters=int(n_clusters),
+        clusters_found=int(np.unique(estimator.labels_).size),
     )
 
 

@@ -264,3 +264,111 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
                          "synthetic:n=120,views=2,clusters=3", "--seeds", "1",
                          "--set", "epochs=2", "--name", "single", "--out", str(tmp_path))
     assert "restarts" not in json.loads((tmp_path / "single.json").read_text())["runs"][0]
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--data", "synthetic:n=abc"],
+     "synthetic option n must be an integer; got 'abc' in 'synthetic:n=abc'"),
+    (["--set", "n_init=abc"], "parameter n_init must be an integer (default 10); got 'abc'"),
+    (["--set", "n_init=2.5"], "parameter n_init must be an integer (default 10); got 2.5"),
+    (["--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
+    (["--seed", "x"], "argument --seed: expected an integer >= 0; got 'x'"),
+    (["--clusters", "0"], "argument --clusters: expected an integer >= 1; got '0'"),
+    (["--set", "scaler=bogus"], "scaler must be one of auto, minmax, standard, l2, none; got "
+                                "'bogus'"),
+    (["--set", "random_state=3"], "random_state is the run's seed (--seed, --seeds)"),
+    (["--clusters", "3", "--set", "n_clusters=4"],
+     "n_clusters is given twice: 3 (--clusters) and 4 (a parameter)"),
+])
+def test_bad_arguments_get_one_line_naming_them(tmp_path, capsys, arguments, message):
+    # a repeated option takes its last value
+    code, stdout, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=60",
+                                   "--out", str(tmp_path / "run"), *arguments)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("mvgraph: error: ") and stderr.count("\n") == 1
+    assert message in stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_naming_a_file_is_refused_before_the_data_are_read(tmp_path, capsys, monkeypatch):
+    import mvgraph.experiment
+
+    def never(spec):
+        raise AssertionError("the data were read before --out was checked")
+
+    monkeypatch.setattr(mvgraph.experiment, "load_data", never)
+    taken = tmp_path / "taken"
+    taken.write_text("keep")
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=60",
+                              "--out", str(taken))
+    assert code == 2 and f"--out must name a folder; got the existing file '{taken}'" in stderr
+    assert taken.read_text() == "keep"
+    code, _, stderr = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets",
+                              "synthetic:n=60", "--out", str(taken))
+    assert code == 2 and "--out must name a folder" in stderr
+
+
+def test_n_clusters_as_a_parameter_is_honoured(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, _ = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=60,clusters=3",
+                         "--set", "n_clusters=4", "--out", str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert code == 0 and metrics["n_clusters"] == metrics["params"]["n_clusters"] == 4
+    assert metrics["clusters_found"] == 4
+
+
+def test_identical_samples_are_refused_and_empty_clusters_are_reported(tmp_path, capsys):
+    path = tmp_path / "same.npz"
+    np.savez(path, view_0=np.ones((30, 3)), view_1=np.ones((30, 2)), labels=np.arange(30) % 3)
+    code, stdout, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", str(path),
+                                   "--out", str(tmp_path / "run"))
+    assert code == 2 and stdout == "" and stderr.count("\n") == 1
+    assert "the views hold 1 distinct sample(s), fewer than n_clusters=3" in stderr
+    # 3 distinct samples for 3 clusters, but one view constant: a one-line warning
+    varied = np.repeat(np.eye(3), 10, axis=0)
+    np.savez(path, view_0=varied, view_1=np.ones((30, 2)), labels=np.arange(30) % 3)
+    code, _, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data", str(path),
+                              "--out", str(tmp_path / "run"))
+    assert code == 0
+    assert stderr == ("mvgraph: warning: views[1] is constant (every sample has the same "
+                      "row): it carries nothing to cluster on\n")
+
+
+def test_fewer_clusters_found_than_asked_are_said(tmp_path, capsys, monkeypatch):
+    from mvgraph.models import ConcatKMeans
+
+    fit = ConcatKMeans._fit
+
+    def merge_the_last_cluster(self, views, labels):
+        fit(self, views, labels)
+        self.labels_ = np.where(self.labels_ == self.n_clusters - 1, 0, self.labels_)
+
+    monkeypatch.setattr(ConcatKMeans, "_fit", merge_the_last_cluster)
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(capsys, "fit", "concat-kmeans", "--data",
+                                   "synthetic:n=90,clusters=3", "--out", str(out))
+    assert code == 0 and "note: the labels use 2 of the 3 clusters asked for" in stdout
+    assert stderr == ("mvgraph: warning: ConcatKMeans: the labels use 2 of the n_clusters=3 "
+                      "clusters\n")
+    assert json.loads((out / "metrics.json").read_text())["clusters_found"] == 2
+
+
+def test_the_command_line_starts_without_torch():
+    import subprocess
+    import sys
+
+    script = ("import sys, mvgraph, mvgraph.cli; mvgraph.cli.main(['datasets']); "
+              "assert not {'torch', 'torch_geometric', 'sklearn', 'faiss'} & set(sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "handwritten" in done.stdout
+
+
+def test_package_names_resolve_on_first_use():
+    import mvgraph
+    import mvgraph.models.crrc
+
+    assert mvgraph.CRRC is mvgraph.models.crrc.CRRC and "CRRC" in dir(mvgraph)
+    assert mvgraph.METHODS["crrc"] is mvgraph.CRRC
+    with pytest.raises(AttributeError, match="module 'mvgraph' has no attribute 'Nope'"):
+        mvgraph.Nope  # noqa: B018

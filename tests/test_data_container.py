@@ -65,7 +65,7 @@ def test_csr_float64_is_not_copied():
         (([],), ValueError, r"^views must be a non-empty sequence of 2-d arrays; got an empty"),
         (([np.ones((4, 2)), np.ones((3, 2))],), ValueError,
          r"^views must all have the same number of samples; got \[4, 3\]$"),
-        (([np.ones((1, 2))],), ValueError, r"^need at least 2 samples; got 1$"),
+        (([np.ones((0, 2))],), ValueError, r"^views must hold at least one sample; got 0 rows$"),
         (([np.ones(4)],), ValueError, r"^views\[0\] must be 2-d .*reshape to \(n, 1\)"),
         (([np.ones((4, 2)), np.ones((4, 0))],), ValueError,
          r"^views\[1\] has no columns \(shape \(4, 0\)\)$"),

@@ -40,6 +40,10 @@ def test_data_home(monkeypatch, tmp_path):
     checkout = Path(mvgraph.__file__).resolve().parents[1]
     assert data_home() == [checkout.parent / "shared" / "data",
                            Path.home() / ".mvgraph" / "data"]
+    # an installed copy (no pyproject.toml beside the package) has no checkout to look beside
+    installed = tmp_path / "site-packages" / "mvgraph" / "data" / "registry.py"
+    monkeypatch.setattr(registry, "__file__", str(installed))
+    assert data_home() == [Path.home() / ".mvgraph" / "data"]
 
 
 def test_load_from_mvgraph_data(tiny):

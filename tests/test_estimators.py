@@ -1,9 +1,24 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
 
-from mvgraph import CRRC, DMAC, BMvC, ConcatKMeans, evaluate, load_dataset, make_multiview_blobs
+from mvgraph import (
+    CONAN,
+    CRRC,
+    DMAC,
+    RAV,
+    BMvC,
+    CollapseWarning,
+    ConcatKMeans,
+    DegenerateViewWarning,
+    EmptyClustersWarning,
+    evaluate,
+    load_dataset,
+    make_multiview_blobs,
+)
 from mvgraph.data import dataset_info
 
 
@@ -93,3 +108,55 @@ def test_restarts_pass_over_collapsed_runs(blobs, monkeypatch):
         assert model.best_restart_ == kept and model.model_ == f"model of restart {kept}"
         assert model.restart_cluster_counts_ == [used for _, used in outcomes]
         assert model.restart_losses_ == [loss for loss, _ in outcomes]
+
+
+@pytest.mark.parametrize("estimator, epochs", [
+    (ConcatKMeans, {}),
+    (CRRC, dict(pretrain_epochs=0, epochs=0)),
+    (BMvC, dict(epochs=0)),
+    (DMAC, dict(pretrain_epochs=0, epochs=0)),
+    (CONAN, dict(epochs=1)),
+    (RAV, dict(pretrain_epochs=0, epochs=0)),
+])
+def test_predict_takes_a_single_sample(blobs, estimator, epochs):
+    model = estimator(n_clusters=4, random_state=0, **epochs).fit(blobs)
+    one = [view[5:6] for view in blobs.views]
+    assert model.predict(one).tolist() == model.predict(blobs)[5:6].tolist()
+    with pytest.raises(ValueError, match="fit needs at least 2 samples; got 1"):
+        estimator(n_clusters=1, **epochs).fit(one)
+
+
+def test_fewer_distinct_samples_than_clusters_is_refused_before_training():
+    two_points = np.repeat(np.array([[0.0, 1.0], [1.0, 0.0]]), 20, axis=0)
+    with pytest.raises(ValueError, match="hold 2 distinct sample.*n_clusters=3"):
+        DMAC(n_clusters=3).fit([two_points, two_points.copy()])
+    with pytest.raises(ValueError, match="hold 1 distinct sample.*n_clusters=3"):
+        ConcatKMeans(n_clusters=3).fit([np.ones((30, 4)), np.zeros((30, 2))])
+    # the rows of all views together decide: view 1 separates what view 0 repeats
+    other = np.arange(40.0).reshape(40, 1)
+    labels = ConcatKMeans(n_clusters=3, random_state=0).fit([two_points, other]).labels_
+    assert np.unique(labels).size == 3
+
+
+def test_a_constant_view_warns_and_the_others_still_cluster(blobs):
+    views = [*blobs.views, np.full((600, 3), 7.0)]
+    with pytest.warns(DegenerateViewWarning, match=r"views\[3\] is constant"):
+        model = ConcatKMeans(n_clusters=4, random_state=0).fit(views)
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+
+
+class ThreeOfFourClusters(ConcatKMeans):
+    """Puts the samples of its last cluster into the first one."""
+
+    def _fit(self, views, labels):
+        super()._fit(views, labels)
+        self.labels_ = np.where(self.labels_ == self.n_clusters - 1, 0, self.labels_)
+
+
+def test_labels_with_empty_clusters_warn(blobs):
+    with pytest.warns(EmptyClustersWarning, match="use 3 of the n_clusters=4") as caught:
+        ThreeOfFourClusters(n_clusters=4, random_state=0).fit(blobs)
+    assert not any(issubclass(w.category, CollapseWarning) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmptyClustersWarning)
+        ConcatKMeans(n_clusters=4, random_state=0).fit(blobs)

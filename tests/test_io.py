@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -31,3 +33,13 @@ def test_unserialisable_json_is_an_error_not_a_partial_file(tmp_path):
     with pytest.raises(TypeError, match="cannot write"):
         atomic_save_json({"x": object()}, tmp_path / "bad.json")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_permissions_of_the_umask(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        atomic_save_json({"acc": 1.0}, tmp_path / "m.json")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == mode

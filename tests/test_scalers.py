@@ -130,3 +130,17 @@ def test_auto_scales_by_kind_and_balances_the_views():
 def test_fixed_methods_have_unit_weights(train):
     scaler = ViewScaler("minmax").fit(train)
     assert scaler.view_methods_ == ["minmax", "minmax"] and scaler.view_weights_ == [1.0, 1.0]
+
+
+def test_auto_weight_of_row_normalised_views_is_exact():
+    # unit rows: the weight is sqrt(n / non-zero rows), with no rounding
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(0.03, size=(50, 400)).astype(np.float64)
+    counts[counts.sum(axis=1) == 0, 0] = 1.0
+    scaler = ViewScaler("auto").fit([counts])
+    assert scaler.view_methods_ == ["l2"] and scaler.view_weights_ == [1.0]
+    # so that auto is then the plain row normalisation, bit for bit
+    np.testing.assert_array_equal(scaler.transform([counts])[0],
+                                  ViewScaler("l2").fit_transform([counts])[0])
+    counts[:10] = 0.0
+    assert ViewScaler("auto").fit([counts]).view_weights_ == [np.sqrt(50 / 40)]

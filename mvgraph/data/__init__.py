@@ -1,25 +1,23 @@
 """Multi-view data: the container, file loaders, the benchmark registry, scalers and
-a synthetic generator."""
+a synthetic generator. Names are imported on first use (:mod:`mvgraph.utils.lazy`)."""
 
-from mvgraph.data.container import MultiViewData, as_multiview
-from mvgraph.data.matlab import load_mat, load_views
-from mvgraph.data.npz import load_npz, save_npz
-from mvgraph.data.registry import data_home, dataset_info, list_datasets, load_dataset
-from mvgraph.data.scalers import SCALERS, ViewScaler
-from mvgraph.data.synthetic import make_multiview_blobs
+from mvgraph.utils.lazy import lazy_exports
 
-__all__ = [
-    "SCALERS",
-    "MultiViewData",
-    "ViewScaler",
-    "as_multiview",
-    "data_home",
-    "dataset_info",
-    "list_datasets",
-    "load_dataset",
-    "load_mat",
-    "load_npz",
-    "load_views",
-    "make_multiview_blobs",
-    "save_npz",
-]
+_EXPORTS = {
+    "SCALERS": "mvgraph.data.scalers",
+    "MultiViewData": "mvgraph.data.container",
+    "ViewScaler": "mvgraph.data.scalers",
+    "as_multiview": "mvgraph.data.container",
+    "data_home": "mvgraph.data.registry",
+    "dataset_info": "mvgraph.data.registry",
+    "list_datasets": "mvgraph.data.registry",
+    "load_dataset": "mvgraph.data.registry",
+    "load_mat": "mvgraph.data.matlab",
+    "load_npz": "mvgraph.data.npz",
+    "load_views": "mvgraph.data.matlab",
+    "make_multiview_blobs": "mvgraph.data.synthetic",
+    "save_npz": "mvgraph.data.npz",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
-from mvgraph.utils.validation import as_label_vector
+from mvgraph.utils.validation import as_label_vector, is_torch_tensor
 
 View = np.ndarray | sp.csr_matrix
 
@@ -35,9 +34,9 @@ def check_view(view: Any, argument: str = "view") -> View:
         if view.ndim != 2:
             raise ValueError(f"{argument} must be 2-d; got a sparse array of shape {view.shape}")
         return sp.csr_matrix(view, dtype=np.float64)
-    if isinstance(view, torch.Tensor):
+    if is_torch_tensor(view):
         view = view.detach().cpu()
-        if view.is_floating_point() and view.dtype not in (torch.float32, torch.float64):
+        if view.is_floating_point() and view.itemsize < 4:  # float16, bfloat16
             view = view.float()
         view = view.numpy()
     array = np.asarray(view)
@@ -67,6 +66,31 @@ def count_nonfinite(view: View) -> int:
     )
 
 
+def count_distinct_rows(views: Sequence[View], limit: int) -> int:
+    """Number of distinct samples of ``views`` (a sample being its rows of all views
+    together, compared exactly), counted up to ``limit``.
+
+    One scan of row blocks that keeps the distinct rows found so far and stops at
+    ``limit`` of them: the cost is that of ``limit`` comparisons per row at most, and one
+    block when the data have ``limit`` distinct rows near the top.
+    """
+    n = views[0].shape[0]
+    rows = max(1, _SCAN_ELEMENTS // max(1, sum(view.shape[1] for view in views)))
+    found: list[np.ndarray] = []
+    for start in range(0, n, rows):
+        parts = [view[start:start + rows] for view in views]
+        block = np.hstack([part.toarray() if sp.issparse(part) else part for part in parts])
+        fresh = np.ones(block.shape[0], dtype=bool)
+        for row in found:
+            fresh &= (block != row).any(axis=1)
+        while fresh.any():
+            found.append(block[fresh.argmax()])
+            if len(found) >= limit:
+                return limit
+            fresh &= (block != found[-1]).any(axis=1)
+    return len(found)
+
+
 def _check_views(views: Any) -> list[View]:
     if not isinstance(views, Sequence) or isinstance(views, (str, bytes)):
         raise TypeError(
@@ -79,8 +103,8 @@ def _check_views(views: Any) -> list[View]:
     counts = [view.shape[0] for view in checked]
     if len(set(counts)) > 1:
         raise ValueError(f"views must all have the same number of samples; got {counts}")
-    if counts[0] < 2:
-        raise ValueError(f"need at least 2 samples; got {counts[0]}")
+    if counts[0] < 1:
+        raise ValueError("views must hold at least one sample; got 0 rows")
     for v, view in enumerate(checked):
         if view.shape[1] == 0:
             raise ValueError(f"views[{v}] has no columns (shape {view.shape})")
@@ -131,7 +155,7 @@ class MultiViewData:
     ------
     ValueError, TypeError
         One-line messages naming the argument at fault: different sample counts,
-        fewer than 2 samples, empty views, NaN/inf, malformed labels.
+        no sample, empty views, NaN/inf, malformed labels.
     """
 
     def __init__(

@@ -34,13 +34,16 @@ def data_home() -> list[Path]:
     """The folders searched for benchmark files, in order.
 
     ``$MVGRAPH_DATA`` alone when it is set; otherwise ``shared/data`` beside the source
-    checkout, then ``~/.mvgraph/data``.
+    checkout (when mvgraph runs from one, not from an installed copy), then
+    ``~/.mvgraph/data``.
     """
     configured = os.environ.get("MVGRAPH_DATA")
     if configured:
         return [Path(configured).expanduser()]
     checkout = Path(__file__).resolve().parents[2]  # the folder holding the mvgraph package
-    return [checkout.parent / "shared" / "data", Path.home() / ".mvgraph" / "data"]
+    beside_checkout = [checkout.parent / "shared" / "data"] if (
+        checkout / "pyproject.toml").is_file() else []
+    return [*beside_checkout, Path.home() / ".mvgraph" / "data"]
 
 
 def _entry(name: str) -> tuple[str, dict[str, Any]]:

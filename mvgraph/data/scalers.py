@@ -163,9 +163,8 @@ class ViewScaler:
         self.scale_ = [scale for _, scale in pairs]
         self.view_weights_ = [1.0] * len(checked)
         if self.method == "auto":
-            self.view_weights_ = [
-                _inverse_rms_row_norm(self._scale(view, v)) for v, view in enumerate(checked)
-            ]
+            self.view_weights_ = [self._balancing_weight(view, v)
+                                  for v, view in enumerate(checked)]
             self.scale_ = [None if scale is None else scale * weight
                            for scale, weight in zip(self.scale_, self.view_weights_)]
         return self
@@ -189,6 +188,16 @@ class ViewScaler:
     def fit_transform(self, views: Sequence[Any]) -> list[View]:
         """``fit(views).transform(views)``."""
         return self.fit(views).transform(views)
+
+    def _balancing_weight(self, view: View, v: int) -> float:
+        """:math:`w_v` of ``auto``: the inverse root-mean-square row norm of the scaled view.
+        Rows scaled to unit norm have it exactly, :math:`\\sqrt{n / n_{\\neq 0}}` over the
+        non-zero rows (1 when there is none), with no rounding to perturb the view."""
+        if self.view_methods_[v] == "l2":
+            nonzero = sum(int(np.count_nonzero(np.any(block != 0, axis=1)))
+                          for _, block in _row_blocks(view))
+            return float(np.sqrt(view.shape[0] / nonzero)) if nonzero else 1.0
+        return _inverse_rms_row_norm(self._scale(view, v))
 
     def _scale(self, view: View, v: int) -> View:
         """View ``v`` scaled by its fitted method, weight and statistics."""

@@ -28,7 +28,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
 from mvgraph.cluster import kmeans, nearest_centroid
-from mvgraph.data import MultiViewData, ViewScaler, as_multiview
+from mvgraph.data import SCALERS, MultiViewData, ViewScaler, as_multiview
+from mvgraph.data.container import count_distinct_rows
 from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer, recalibrate_batch_norm
 from mvgraph.utils import resolve_device, seed_everything
@@ -37,8 +38,16 @@ from mvgraph.utils.validation import check_int
 ViewsLike = Sequence[Any] | MultiViewData
 
 
-class CollapseWarning(UserWarning):
+class EmptyClustersWarning(UserWarning):
+    """A fitted model's labels leave some of the ``n_clusters`` clusters empty."""
+
+
+class CollapseWarning(EmptyClustersWarning):
     """A fitted model's labels use fewer than half of ``n_clusters`` clusters."""
+
+
+class DegenerateViewWarning(UserWarning):
+    """A training view is constant: every sample has the same row."""
 
 
 # Rows per block when a whole data set is embedded (bounded activation memory).
@@ -64,14 +73,29 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     default_scaler: ClassVar[str] = "auto"
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    # What a CollapseWarning advises.
+    collapse_hint: ClassVar[str] = "try another random_state"
 
     def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
-        """Learn the clustering of the training views ``Xs`` (``y`` only for metrics)."""
+        """Learn the clustering of the training views ``Xs`` (``y`` only for metrics).
+
+        Refused before any work (``ValueError``): an unknown ``scaler``, ``n_clusters``
+        not a positive integer, or fewer distinct samples than ``n_clusters`` (the
+        clusters could only split identical samples). A constant view (one that carries
+        nothing to cluster on) raises a :class:`DegenerateViewWarning`; labels that leave
+        clusters empty an :class:`EmptyClustersWarning` (a :class:`CollapseWarning` when
+        they use fewer than half of them).
+        """
         data = as_multiview(Xs, y)
-        self._check_n_clusters(data.n_samples)
+        if self.scaler_method not in SCALERS:
+            raise ValueError(
+                f"scaler must be one of {', '.join(SCALERS)}; got {self.scaler_method!r}"
+            )
+        self._check_training_data(data)
         self.scaler_ = ViewScaler(self.scaler_method).fit(data.views)
         self.n_features_in_views_ = list(data.dims)
         self._fit(self.scaler_.transform(data.views), data.labels)
+        self._warn_empty_clusters()
         return self
 
     def predict(self, Xs: ViewsLike) -> np.ndarray:
@@ -108,15 +132,45 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
             )
         return self.scaler_.transform(data.views)
 
-    def _check_n_clusters(self, n_samples: int) -> None:
+    def _check_training_data(self, data: MultiViewData) -> None:
+        """Refuse what no clustering into ``n_clusters`` can come from; warn of a constant
+        view. Each scan stops as soon as enough distinct rows are found."""
         k = self.n_clusters
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError(f"n_clusters must be a positive integer; got {k!r}")
-        if k > n_samples:
+        if data.n_samples < 2:
+            raise ValueError(f"fit needs at least 2 samples; got {data.n_samples}")
+        if k > data.n_samples:
             raise ValueError(
-                f"n_clusters={k} exceeds the number of samples ({n_samples}); "
+                f"n_clusters={k} exceeds the number of samples ({data.n_samples}); "
                 "a clustering needs at least one sample per cluster"
             )
+        distinct = count_distinct_rows(data.views, limit=k)
+        if distinct < k:
+            raise ValueError(
+                f"the views hold {distinct} distinct sample(s), fewer than n_clusters={k}; "
+                "a clustering into that many clusters could only split identical samples"
+            )
+        for v, view in enumerate(data.views):
+            if count_distinct_rows([view], limit=2) < 2:
+                warnings.warn(
+                    f"views[{v}] is constant (every sample has the same row): it carries "
+                    "nothing to cluster on",
+                    DegenerateViewWarning,
+                    stacklevel=3,
+                )
+
+    def _warn_empty_clusters(self) -> None:
+        used = int(np.unique(self.labels_).size)
+        if used == self.n_clusters:
+            return
+        collapsed = used < self.n_clusters / 2
+        warnings.warn(
+            f"{type(self).__name__}: the labels use {used} of the n_clusters="
+            f"{self.n_clusters} clusters" + (f"; {self.collapse_hint}" if collapsed else ""),
+            CollapseWarning if collapsed else EmptyClustersWarning,
+            stacklevel=3,
+        )
 
     @abstractmethod
     def _fit(self, views: list, labels: np.ndarray | None) -> None:
@@ -152,14 +206,20 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     predictions, computed in evaluation mode, come from the network that was trained.
     """
 
+    collapse_hint = (
+        "training has collapsed the embedding; history_ records its spread and cluster "
+        "count per evaluated epoch; try another random_state (or n_restarts > 1 where the "
+        "method has it)"
+    )
+
     def _fit(self, views: list, labels: np.ndarray | None) -> None:
         """Train ``n_restarts`` models (1 when the method has no such parameter) and keep
         the one with the lowest final training loss, with everything fitted alongside it.
 
         Restart 0 uses ``random_state``; the others use seeds drawn from it. A restart
         whose labels leave some of the ``n_clusters`` clusters empty has collapsed and is
-        kept only when every restart did (then again by lowest loss); a kept model whose
-        labels use fewer than half the clusters raises a :class:`CollapseWarning`. The
+        kept only when every restart did (then again by lowest loss); ``fit`` warns when
+        the kept model's labels leave clusters empty. The
         choice sees only the losses and the cluster counts, never the labels' agreement
         with any ground truth: unsupervised model selection, as in papers that train
         several times and report the run with the lowest loss.
@@ -192,16 +252,6 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         self.restart_losses_ = losses
         self.restart_cluster_counts_ = counts
         self.restart_seeds_ = seeds
-        used = counts[self.best_restart_]
-        if used < self.n_clusters / 2:
-            warnings.warn(
-                f"{type(self).__name__}: the labels use {used} of the "
-                f"n_clusters={self.n_clusters} clusters: training has collapsed the "
-                "embedding; history_ records its spread and cluster count per evaluated "
-                "epoch; try another random_state (or n_restarts > 1 where the method has it)",
-                CollapseWarning,
-                stacklevel=3,
-            )
 
     def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
         """One training run from ``seed``: sets ``model_``, ``history_``, ``embedding_``,

@@ -1,13 +1,15 @@
 """Small shared utilities: atomic file output, devices and seeds."""
 
-from mvgraph.utils.io import atomic_save_json, atomic_save_npy, atomic_torch_save, atomic_write
-from mvgraph.utils.runtime import resolve_device, seed_everything
+from mvgraph.utils.lazy import lazy_exports
 
-__all__ = [
-    "atomic_save_json",
-    "atomic_save_npy",
-    "atomic_torch_save",
-    "atomic_write",
-    "resolve_device",
-    "seed_everything",
-]
+_EXPORTS = {
+    "atomic_save_json": "mvgraph.utils.io",
+    "atomic_save_npy": "mvgraph.utils.io",
+    "atomic_torch_save": "mvgraph.utils.io",
+    "atomic_write": "mvgraph.utils.io",
+    "resolve_device": "mvgraph.utils.runtime",
+    "seed_everything": "mvgraph.utils.runtime",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

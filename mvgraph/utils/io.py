@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import torch
+
+from mvgraph.utils.validation import is_torch_tensor
 
 
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file for writing; on success it replaces ``path`` atomically."""
+    """Open a temporary file for writing; on success it replaces ``path`` atomically.
+
+    The file gets the permissions of a plain ``open``: ``0o666`` less the process umask
+    (a temporary file alone would be private to its owner)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(
@@ -30,11 +34,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with handle:
             yield handle
             handle.flush()
+            os.chmod(handle.fileno(), 0o666 & ~_umask())
             os.fsync(handle.fileno())
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _save_with(path: str | os.PathLike, save: Callable[[IO], None]) -> None:
@@ -55,6 +67,8 @@ def atomic_save_npy(array: np.ndarray, path: str | os.PathLike) -> None:
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` that never leaves a truncated file behind."""
+    import torch  # here, not at the top: the data layer imports this module without torch
+
     _save_with(path, lambda handle: torch.save(obj, handle))
 
 
@@ -63,7 +77,7 @@ def _to_builtin(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, torch.Tensor):
+    if is_torch_tensor(value):
         return value.tolist()
     if isinstance(value, Path):
         return str(value)

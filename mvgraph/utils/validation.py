@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
-import torch
+
+
+def is_torch_tensor(value: object) -> bool:
+    """Whether ``value`` is a ``torch.Tensor``, without importing torch: while torch has
+    not been imported no tensor can exist, and the data layer stays light to import."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def as_label_vector(labels: Any, name: str) -> np.ndarray:
@@ -15,7 +22,7 @@ def as_label_vector(labels: Any, name: str) -> np.ndarray:
     Accepts numpy arrays, sequences and torch tensors; float input must be finite and
     integral. Raises ``ValueError`` naming ``name`` otherwise, or when empty.
     """
-    if isinstance(labels, torch.Tensor):
+    if is_torch_tensor(labels):
         labels = labels.detach().cpu().numpy()
     array = np.asarray(labels)
     if array.ndim == 2 and 1 in array.shape:

@@ -169,7 +169,8 @@ def _fit(args: argparse.Namespace) -> int:
     data = load_data(args.data)
     out = Path(args.out or Path("runs") / args.method / Path(data.name or "data").stem
                / f"seed{args.seed}")
-    _check_out_dir(out)
+    if args.out is None:
+        _check_out_dir(out)
     result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params,
                  use_preset=not args.no_preset, kmeans_runs=args.kmeans_runs)
     write_run(result, out)

@@ -194,8 +194,9 @@ class ViewScaler:
         Rows scaled to unit norm have it exactly, :math:`\\sqrt{n / n_{\\neq 0}}` over the
         non-zero rows (1 when there is none), with no rounding to perturb the view."""
         if self.view_methods_[v] == "l2":
-            nonzero = sum(int(np.count_nonzero(np.any(block != 0, axis=1)))
-                          for _, block in _row_blocks(view))
+            nonzero = (int(np.count_nonzero((view != 0).getnnz(axis=1))) if sp.issparse(view)
+                       else sum(int(np.count_nonzero(np.any(block != 0, axis=1)))
+                                for _, block in _row_blocks(view)))
             return float(np.sqrt(view.shape[0] / nonzero)) if nonzero else 1.0
         return _inverse_rms_row_norm(self._scale(view, v))
 

@@ -25,6 +25,7 @@ import torch
 from mvgraph import __version__
 from mvgraph.data import MultiViewData, dataset_info
 from mvgraph.experiment import applied_preset, load_data, run
+from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_write
 
 Task = tuple[str, str, int]  # (method, dataset spec, seed)
@@ -200,6 +201,8 @@ def _run_record(
     method: str, data: MultiViewData, seed: int, params: dict[str, Any], use_presets: bool,
     kmeans_runs: int,
 ) -> dict[str, Any]:
+    if "verbose" in get_method(method)().get_params():  # the report lines are the progress
+        params = {"verbose": 0, **params}
     return _as_json(run(method, data, seed=seed, params=params, use_preset=use_presets,
                         kmeans_runs=kmeans_runs).record())
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 from mvgraph.data.scalers import SCALERS
@@ -73,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: runs/<method>/<dataset>/seed<seed>)")
     fit.add_argument("--kmeans-runs", type=int_at_least(0), default=0, metavar="N",
                      help="also report metrics averaged over N k-means runs of the embedding")
+    fit.add_argument("--checkpoint", default=None, metavar="FILE",
+                     help="training state of a deep method, written every 200 steps "
+                     "(--set checkpoint_every=N) and on Ctrl-C or SIGTERM (default: "
+                     "<out>/checkpoint.pt; removed once the results are written)")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue the fit saved in the checkpoint (the same command "
+                     "otherwise)")
+    fit.add_argument("--deterministic", action="store_true",
+                     help="one thread and deterministic kernels: the same seed gives "
+                     "byte-identical labels and embedding")
+    fit.add_argument("--quiet", action="store_true",
+                     help="no progress bars")
 
     bench = commands.add_parser("bench", help="accuracy harness over methods × datasets × seeds")
     bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHOD_NAMES),
@@ -99,7 +113,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process stands (as Python raises SIGINT)."""
+
+    signal_number = signal.SIGTERM
+
+
+def _raise_terminated(number: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; SIGINT and SIGTERM end it with one line and exit status
+    130 or 143 (a fit in training first finishes its step and writes its checkpoint)."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as stop:
+        number = getattr(stop, "signal_number", signal.SIGINT)
+        path = getattr(stop, "checkpoint_path", None)
+        resume = (f"; the fit is saved in {path}: run the same command with --resume to "
+                  "continue it") if path is not None else ""
+        print(f"mvgraph: interrupted by {signal.Signals(number).name}{resume}",
+              file=sys.stderr)
+        return 128 + number
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, or an argument error already printed
@@ -116,9 +158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"mvgraph: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("mvgraph: interrupted", file=sys.stderr)
-        return 130
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: object,
@@ -134,6 +173,20 @@ def _check_out_dir(out: Path) -> None:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"--out '{out}' cannot be written: '{existing}' is not a writable "
                          "folder")
+
+
+def _checkpoint(args: argparse.Namespace, out: Path) -> Path:
+    """The checkpoint file of a deep fit: refused when ``--resume`` finds none, or when one
+    is there and ``--resume`` is not given (it holds an unfinished fit)."""
+    path = Path(args.checkpoint) if args.checkpoint is not None else out / "checkpoint.pt"
+    if path.exists() and not path.is_file():
+        raise ValueError(f"--checkpoint must name a file; got the folder '{path}'")
+    if args.resume and not path.exists():
+        raise ValueError(f"--resume: there is no checkpoint at '{path}'")
+    if path.exists() and not args.resume:
+        raise ValueError(f"the checkpoint '{path}' holds an unfinished fit: pass --resume to "
+                         "continue it, or remove it to start afresh")
+    return path
 
 
 def _datasets() -> int:
@@ -160,6 +213,8 @@ def _fit(args: argparse.Namespace) -> int:
         run,
         write_run,
     )
+    from mvgraph.models import get_method
+    from mvgraph.utils import deterministic_mode
 
     params = parse_params(args.set)
     if args.scaler is not None:
@@ -171,9 +226,24 @@ def _fit(args: argparse.Namespace) -> int:
                / f"seed{args.seed}")
     if args.out is None:
         _check_out_dir(out)
-    result = run(args.method, data, seed=args.seed, n_clusters=args.clusters, params=params,
-                 use_preset=not args.no_preset, kmeans_runs=args.kmeans_runs)
+    known = get_method(args.method)().get_params()
+    if "checkpoint_path" not in known and (args.checkpoint or args.resume):
+        raise ValueError(f"--checkpoint and --resume: {args.method} has no training to "
+                         "checkpoint")
+    checkpoint = _checkpoint(args, out) if "checkpoint_path" in known else None
+    if checkpoint is not None:
+        params["checkpoint_path"] = str(checkpoint)
+    if "verbose" in known:
+        params.setdefault("verbose", 0 if args.quiet else 1)
+    if args.deterministic and "deterministic" in known:
+        params["deterministic"] = True
+    with deterministic_mode(args.deterministic):
+        result = run(args.method, data, seed=args.seed, n_clusters=args.clusters,
+                     params=params, use_preset=not args.no_preset,
+                     kmeans_runs=args.kmeans_runs)
     write_run(result, out)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
     print(format_metrics_table([result.record()]))
     if result.clusters_found < result.n_clusters:
         print(f"note: the labels use {result.clusters_found} of the {result.n_clusters} "

@@ -191,8 +191,8 @@ def test_restarts_keep_the_anchors_of_the_kept_model(blobs):
     fitted = []
 
     class Recorded(DMAC):
-        def _fit_once(self, tensors, labels, seed):
-            super()._fit_once(tensors, labels, seed)
+        def _fit_once(self, tensors, labels, seed, **options):
+            super()._fit_once(tensors, labels, seed, **options)
             fitted.append((seed, self.anchors_, self.labels_, self.history_[-1]["loss"]))
 
     model = Recorded(4, n_restarts=3, random_state=0, **FAST).fit(blobs)

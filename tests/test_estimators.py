@@ -89,7 +89,7 @@ def test_restarts_pass_over_collapsed_runs(blobs, monkeypatch):
     # belongs to a run that left a cluster empty; the lowest among complete runs is kept,
     # and a collapsed run only when every run collapsed.
     def scripted(outcomes):
-        def fit_once(self, tensors, labels, seed):
+        def fit_once(self, tensors, labels, seed, **options):
             loss, used = outcomes[len(self.seen)]
             self.seen.append(seed)
             self.history_ = [{"loss": loss}]

@@ -10,7 +10,14 @@ from torch import nn
 from mvgraph.data import make_multiview_blobs
 from mvgraph.metrics import acc
 from mvgraph.models import CollapseWarning, DeepMultiViewClusterer
-from mvgraph.training import Batch, NonFiniteLossError, Phase, Trainer, embedding_health
+from mvgraph.training import (
+    Batch,
+    NonFiniteLossError,
+    Phase,
+    Trainer,
+    embedding_health,
+    load_checkpoint,
+)
 
 
 class TinyAutoencoder(nn.Module):
@@ -139,9 +146,9 @@ def test_nan_loss_names_phase_epoch_and_term(data):
 def test_checkpoint_written_atomically(data, tmp_path):
     path = tmp_path / "ckpt.pt"
     model = AutoencoderKMeans(random_state=0, checkpoint_path=path).fit(data)
-    saved = torch.load(path)
-    assert saved["phase"] == "main" and saved["epoch"] == 1
-    assert len(saved["history"]) == len(model.history_)
+    saved = load_checkpoint(path)
+    assert saved["training"]["position"] == [2, 0, 0]  # both phases done
+    assert saved["training"]["history"] == model.history_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
 
 

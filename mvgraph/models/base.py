@@ -14,10 +14,12 @@ or a :class:`~mvgraph.data.MultiViewData`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,8 +33,8 @@ from mvgraph.cluster import kmeans, nearest_centroid
 from mvgraph.data import SCALERS, MultiViewData, ViewScaler, as_multiview
 from mvgraph.data.container import count_distinct_rows
 from mvgraph.metrics import acc
-from mvgraph.training import Phase, Trainer, recalibrate_batch_norm
-from mvgraph.utils import resolve_device, seed_everything
+from mvgraph.training import Phase, Trainer, load_checkpoint, recalibrate_batch_norm
+from mvgraph.utils import deterministic_mode, resolve_device, seed_everything
 from mvgraph.utils.validation import check_int
 
 ViewsLike = Sequence[Any] | MultiViewData
@@ -52,6 +54,9 @@ class DegenerateViewWarning(UserWarning):
 
 # Rows per block when a whole data set is embedded (bounded activation memory).
 EMBED_CHUNK_ROWS = 16384
+# Parameters a fit may be resumed with other values of: they change what is shown or
+# where the checkpoint lives, not what is trained.
+RESUMABLE_PARAMS = frozenset({"verbose", "checkpoint_path", "checkpoint_every"})
 
 
 class MultiViewClusterer(ClusterMixin, BaseEstimator):
@@ -196,9 +201,23 @@ class DeepMultiViewClusterer(MultiViewClusterer):
 
     The subclass ``__init__`` must define ``n_clusters``, ``scaler``, ``device``,
     ``random_state``, ``verbose`` and may define ``eval_every``, ``n_init``,
-    ``n_restarts`` and ``checkpoint_path``. A subclass that fits more than the model
-    (anchors, view weights) sets those attributes in ``_phases`` or by extending
-    ``_fit_once``, so that restarts keep them with the model they belong to.
+    ``n_restarts``, ``checkpoint_path``, ``checkpoint_every`` and ``deterministic``. What
+    a method fits beside the model (anchors, view weights) lives during training in its
+    phases' ``state``, which checkpoints hold, and becomes fitted attributes in
+    ``_read_phase_states``, so that restarts keep them with the model they belong to.
+
+    Every deep method takes three parameters that do not change what is learnt:
+
+    - ``checkpoint_path``: file that holds the training state, written atomically every
+      ``checkpoint_every`` optimiser steps, at the end of every phase and on SIGINT or
+      SIGTERM (the step under way finishes, then
+      :class:`~mvgraph.training.TrainingInterrupted` is raised). When it exists, ``fit``
+      resumes from it, after checking that it was written for these parameters and data
+      (``ValueError`` naming what differs), and ends as an uninterrupted fit would.
+    - ``checkpoint_every``: optimiser steps between checkpoints.
+    - ``deterministic``: one thread and deterministic kernels only
+      (:func:`~mvgraph.utils.deterministic_mode`), so that the same seed gives
+      byte-identical labels and embedding (slower on several cores).
 
     After training, the running statistics of any batch-norm layer are recomputed on
     the training data with the final weights, running the last phase's loss
@@ -223,54 +242,112 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         choice sees only the losses and the cluster counts, never the labels' agreement
         with any ground truth: unsupervised model selection, as in papers that train
         several times and report the run with the lowest loss.
+
+        With ``checkpoint_path`` set, the checkpoints also hold the restart under way, the
+        finished restarts' losses and cluster counts and the kept restart's fitted state;
+        when the file exists, the fit resumes from it (after checking that it was written
+        for these parameters and this data) and ends as an uninterrupted fit would.
         """
-        seed = seed_everything(self.random_state)
-        n_restarts = getattr(self, "n_restarts", 1)
-        check_int("n_restarts", n_restarts, least=1)
-        seeds = [seed] + [
-            int(s) & 0x7FFFFFFF
-            for s in np.random.SeedSequence(seed).generate_state(n_restarts - 1)
-        ]
-        self.device_ = resolve_device(self.device)
-        tensors = views_to_tensors(views, self.device_)
-        losses: list[float] = []
-        counts: list[int] = []
-        best: dict[str, Any] = {}
-        best_rank: tuple[bool, float] | None = None
-        for restart_seed in seeds:
-            self._fit_once(tensors, labels, restart_seed)
+        with deterministic_mode(getattr(self, "deterministic", False)):
+            self.device_ = resolve_device(self.device)
+            tensors = views_to_tensors(views, self.device_)
+            path = getattr(self, "checkpoint_path", None)
+            check_int("checkpoint_every", getattr(self, "checkpoint_every", 1), least=1)
+            fingerprint = self._fingerprint(tensors) if path is not None else None
+            checkpoint = None
+            if path is not None and Path(path).exists():
+                checkpoint = load_checkpoint(path)
+                _check_fingerprint(checkpoint["fingerprint"], fingerprint, path)
+            self._fit_restarts(tensors, labels, checkpoint, fingerprint)
+
+    def _fit_restarts(
+        self,
+        tensors: list[Tensor],
+        labels: np.ndarray | None,
+        checkpoint: Mapping[str, Any] | None,
+        fingerprint: Mapping[str, Any] | None,
+    ) -> None:
+        """The restart loop of :meth:`_fit`, from ``checkpoint`` when there is one."""
+        if checkpoint is None:
+            seed = seed_everything(self.random_state)
+            n_restarts = getattr(self, "n_restarts", 1)
+            check_int("n_restarts", n_restarts, least=1)
+            seeds = [seed] + [
+                int(s) & 0x7FFFFFFF
+                for s in np.random.SeedSequence(seed).generate_state(n_restarts - 1)
+            ]
+            losses: list[float] = []
+            counts: list[int] = []
+            best: dict[str, Any] = {}
+        else:
+            seeds = list(checkpoint["seeds"])
+            losses = list(checkpoint["restart_losses"])
+            counts = list(checkpoint["restart_cluster_counts"])
+            best = self._decode_fitted(checkpoint["best"], tensors)
+        for restart, restart_seed in enumerate(seeds):
+            if restart < len(losses):
+                continue
+            context = None if fingerprint is None else {
+                "fingerprint": fingerprint, "seeds": seeds, "restart_losses": losses,
+                "restart_cluster_counts": counts, "best": self._encode_fitted(best),
+            }
+            # the checkpoint's training state is that of the first restart it has no loss of
+            resume = None
+            if checkpoint is not None and restart == len(checkpoint["restart_losses"]):
+                resume = checkpoint["training"]
+            before = dict(vars(self))
+            self._fit_once(tensors, labels, restart_seed, resume=resume, context=context,
+                           description=f"{restart + 1}/{len(seeds)} " if len(seeds) > 1 else "")
             # no training epoch (``epochs=0``): no loss, the first restart is kept
             losses.append(float(self.history_[-1]["loss"]) if self.history_ else math.nan)
             counts.append(int(np.unique(self.labels_).size))
-            rank = (counts[-1] < self.n_clusters,
-                   math.inf if math.isnan(losses[-1]) else losses[-1])
-            if best_rank is None or rank < best_rank:
-                best_rank = rank
-                best = {key: value for key, value in vars(self).items() if _is_fitted(key)}
-                best["best_restart_"] = len(losses) - 1
+            kept = best.get("best_restart_")
+            if kept is None or _restart_rank(losses[-1], counts[-1], self.n_clusters) < (
+                _restart_rank(losses[kept], counts[kept], self.n_clusters)
+            ):
+                best = {key: value for key, value in vars(self).items()
+                        if _is_fitted(key) and value is not before.get(key)}
+                best["best_restart_"] = restart
         vars(self).update(best)
         self.restart_losses_ = losses
         self.restart_cluster_counts_ = counts
         self.restart_seeds_ = seeds
 
-    def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
+    def _fit_once(
+        self,
+        tensors: list[Tensor],
+        labels: np.ndarray | None,
+        seed: int,
+        *,
+        resume: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
         """One training run from ``seed``: sets ``model_``, ``history_``, ``embedding_``,
-        ``labels_`` and ``cluster_centers_`` (subclasses add what else they fit)."""
+        ``labels_`` and ``cluster_centers_`` (subclasses add what else they fit).
+        ``resume`` is a checkpoint's training state to continue from; ``context`` what
+        the checkpoints of this run hold beside it (``None``: no checkpoints)."""
         seed_everything(seed)
         model = self._build([view.shape[1] for view in tensors]).to(self.device_)
         trainer = Trainer(
             verbose=self.verbose,
             random_state=seed,
             eval_every=getattr(self, "eval_every", 1),
-            checkpoint_path=getattr(self, "checkpoint_path", None),
+            checkpoint_path=None if context is None else self.checkpoint_path,
+            checkpoint_every=getattr(self, "checkpoint_every", 200),
+            checkpoint_context=context,
+            description=description,
         )
         self.model_ = model
         phases = self._phases(model, tensors)
+
         def predict() -> tuple[np.ndarray, np.ndarray]:
             embedding = self._embed_tensors(tensors)
             return embedding, self._cluster(embedding, quick=True)[0]
 
-        self.history_ = trainer.fit(model, phases, tensors, labels=labels, predict=predict)
+        self.history_ = trainer.fit(model, phases, tensors, labels=labels, predict=predict,
+                                    resume=resume)
+        self._read_phase_states(phases)
         if phases:
             recalibrate_batch_norm(
                 model, phases[-1].loss, tensors,
@@ -278,6 +355,47 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             )
         self.embedding_ = self._embed_tensors(tensors)
         self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
+
+    def _read_phase_states(self, phases: list[Phase]) -> None:
+        """Set the fitted attributes that training left in the phases' ``state`` (the
+        default: none)."""
+
+    def _fingerprint(self, tensors: list[Tensor]) -> dict[str, Any]:
+        """What a checkpoint must have been written for: the parameters that shape the
+        training (as text) and the scaled training views (sizes and a digest)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for tensor in tensors:
+            digest.update(np.ascontiguousarray(tensor.cpu().numpy()))
+        params = {name: repr(value) for name, value in self.get_params().items()
+                  if name not in RESUMABLE_PARAMS}
+        return {"params": params, "n_samples": int(tensors[0].shape[0]),
+                "dims": [int(t.shape[1]) for t in tensors], "data": digest.hexdigest()}
+
+    def _encode_fitted(self, fitted: Mapping[str, Any]) -> dict[str, Any]:
+        """Fitted attributes as tensors and plain values: modules as their state dicts,
+        arrays as tensors (a checkpoint holds nothing else)."""
+        encoded: dict[str, Any] = {"modules": {}, "arrays": {}, "values": {}}
+        for name, value in fitted.items():
+            if isinstance(value, nn.Module):
+                encoded["modules"][name] = value.state_dict()
+            elif isinstance(value, np.ndarray):
+                encoded["arrays"][name] = torch.from_numpy(value)
+            elif value is None or isinstance(value, (bool, int, float, str, list, dict)):
+                encoded["values"][name] = value
+            else:
+                raise TypeError(f"cannot checkpoint the fitted attribute {name} of type "
+                                f"{type(value).__name__}")
+        return encoded
+
+    def _decode_fitted(self, encoded: Mapping[str, Any], tensors: list[Tensor]) -> dict:
+        """The inverse of :meth:`_encode_fitted` (modules rebuilt for these views)."""
+        fitted: dict[str, Any] = dict(encoded["values"])
+        fitted.update({name: array.numpy() for name, array in encoded["arrays"].items()})
+        for name, state in encoded["modules"].items():
+            module = self._build([view.shape[1] for view in tensors]).to(self.device_)
+            module.load_state_dict(state)
+            fitted[name] = module.eval()
+        return fitted
 
     def _embed(self, views: list) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -307,6 +425,30 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     @abstractmethod
     def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
         """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
+
+
+def _restart_rank(loss: float, clusters: int, n_clusters: int) -> tuple[bool, float]:
+    """Restarts compare by this key, lowest kept: first whether clusters are empty,
+    then the final loss (none counts as the worst)."""
+    return clusters < n_clusters, math.inf if math.isnan(loss) else loss
+
+
+def _check_fingerprint(saved: Mapping[str, Any], current: Mapping[str, Any],
+                       path: str | Path) -> None:
+    """Refuse a checkpoint written for other parameters or data, naming what differs."""
+    differences = [
+        f"{name}={saved['params'].get(name)} in the checkpoint, {value} now"
+        for name, value in current["params"].items() if saved["params"].get(name) != value
+    ]
+    for key, what in (("n_samples", "samples"), ("dims", "view dimensions")):
+        if saved[key] != current[key]:
+            differences.append(f"{what} {saved[key]} in the checkpoint, {current[key]} now")
+    if not differences and saved["data"] != current["data"]:
+        differences.append("the scaled training data differ")
+    if differences:
+        raise ValueError(f"checkpoint_path '{path}' was written for another fit: "
+                         + "; ".join(differences)
+                         + "; remove it or choose another checkpoint_path to start afresh")
 
 
 def _is_fitted(name: str) -> bool:

@@ -334,8 +334,11 @@ class CRRC(DeepMultiViewClusterer):
         n_init: k-means restarts for the final labels.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
         random_state: seed of the weights, the minibatches and the k-means.
-        verbose: 0 silent, 1 progress bars.
+        verbose: 0 silent; 1 a progress bar per training phase (epochs, loss, time
+            left); ``None`` progress bars when the output is a terminal.
         eval_every: epochs between metric evaluations when labels are passed to ``fit``.
+        checkpoint_path, checkpoint_every, deterministic: resuming an interrupted fit
+            and byte-identical reruns, see :class:`DeepMultiViewClusterer`.
 
     Attributes:
         labels_: cluster of every training sample, ``[n]``.
@@ -375,8 +378,11 @@ class CRRC(DeepMultiViewClusterer):
         n_init: int = 10,
         device: str = "auto",
         random_state: int | None = None,
-        verbose: int = 0,
+        verbose: int | None = None,
         eval_every: int = 25,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 200,
+        deterministic: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.variant = variant
@@ -400,6 +406,9 @@ class CRRC(DeepMultiViewClusterer):
         self.random_state = random_state
         self.verbose = verbose
         self.eval_every = eval_every
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.deterministic = deterministic
 
     def _build(self, dims: list[int]) -> CRRCNetwork:
         if self.recalibration not in RECALIBRATIONS:

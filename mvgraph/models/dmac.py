@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -242,16 +242,6 @@ def scheduled_k(epoch: int, k: int, step: int, every: int, cap: int, n_anchors: 
     return max(1, min(value, n_anchors - 1))
 
 
-@dataclass
-class _AnchorState:
-    """What the main phase carries between epochs and steps: the k-means anchors of the
-    epoch ``[m, d]``, the perturbed anchors of the last step ``[m, d]`` and ``k``."""
-
-    initial: Tensor | None = None
-    anchors: Tensor | None = None
-    k: int | None = None
-
-
 class DMAC(DeepMultiViewClusterer):
     r"""Deep Multi-view Anchor Clustering (Wang, Zeng, Chen and Li, AAAI 2025).
 
@@ -328,8 +318,11 @@ class DMAC(DeepMultiViewClusterer):
         random_state: seed of the weights, the anchors, the noise and the k-means. A fit
             repeats bit for bit with one torch thread; with several, the sparse anchor
             products sum in a varying order (final losses differ by about 1e-5).
-        verbose: 0 silent, 1 progress bars.
+        verbose: 0 silent; 1 a progress bar per training phase (epochs, loss, time
+            left); ``None`` progress bars when the output is a terminal.
         eval_every: epochs between metric evaluations when labels are passed to ``fit``.
+        checkpoint_path, checkpoint_every, deterministic: resuming an interrupted fit
+            and byte-identical reruns, see :class:`DeepMultiViewClusterer`.
 
     Attributes:
         labels_: cluster of every training sample, ``[n]``.
@@ -379,8 +372,11 @@ class DMAC(DeepMultiViewClusterer):
         n_init: int = 10,
         device: str = "auto",
         random_state: int | None = None,
-        verbose: int = 0,
+        verbose: int | None = None,
         eval_every: int = 1,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 200,
+        deterministic: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.n_anchors = n_anchors
@@ -409,12 +405,14 @@ class DMAC(DeepMultiViewClusterer):
         self.random_state = random_state
         self.verbose = verbose
         self.eval_every = eval_every
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.deterministic = deterministic
 
-    def _fit_once(self, tensors: list[Tensor], labels: np.ndarray | None, seed: int) -> None:
-        super()._fit_once(tensors, labels, seed)
-        state = self.__dict__.pop("_anchor_state")
-        self.anchors_ = None if state.anchors is None else state.anchors.float().cpu().numpy()
-        self.k_ = state.k
+    def _read_phase_states(self, phases: list[Phase]) -> None:
+        anchors = phases[-1].state["anchors"]
+        self.anchors_ = None if anchors is None else anchors.float().cpu().numpy()
+        self.k_ = phases[-1].state["k"]
 
     def _build(self, dims: list[int]) -> DMACNetwork:
         for name in ("hidden_dim", "embedding_dim", "agcn_hidden"):
@@ -450,23 +448,25 @@ class DMAC(DeepMultiViewClusterer):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}; got {self.variant!r}")
         main_optimizer, main_lr = VARIANTS[self.variant]
-        state = self._anchor_state = _AnchorState()
+        # the k-means anchors of the epoch [m, d], the perturbed anchors of the last step
+        # [m, d] and the anchors per sample of the epoch
+        state: dict[str, Any] = {"initial": None, "anchors": None, "k": None}
         cap = max(1, m // self.n_clusters)
 
         def refresh_anchors(epoch: int) -> None:
             fused = embed_in_chunks(model, views, lambda net, rows: net.encode(rows)[1])
             seed = int(torch.randint(0, 2**31 - 1, ()).item())
-            state.initial = select_anchors(
+            state["initial"] = select_anchors(
                 fused, m, random_state=seed, n_init=1,
                 max_points_per_centroid=self.points_per_anchor,
             )
-            state.k = scheduled_k(epoch, self.k, self.k_step, self.k_every, cap, m)
+            state["k"] = scheduled_k(epoch, self.k, self.k_step, self.k_every, cap, m)
 
         def main_loss(batch: Batch) -> dict[str, Tensor]:
-            anchors = model.anchors(state.initial)
-            state.anchors = anchors.detach()
+            anchors = model.anchors(state["initial"])
+            state["anchors"] = anchors.detach()
             return dmac_terms(
-                model, batch.views, anchors, state.k, alpha=self.alpha, beta=self.beta
+                model, batch.views, anchors, state["k"], alpha=self.alpha, beta=self.beta
             )
 
         decoder_ids = {id(p) for p in model.autoencoders.decoders.parameters()}
@@ -490,6 +490,7 @@ class DMAC(DeepMultiViewClusterer):
                 lr=main_lr if self.lr is None else self.lr,
                 batch_size=self.batch_size,
                 on_epoch_start=refresh_anchors,
+                state=state,
             ),
         ]
 

@@ -267,9 +267,12 @@ class RAV(DeepMultiViewClusterer):
         n_init: k-means restarts (only without ``cluster_contrast``).
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
         random_state: seed of the weights, the batches and the weight samples.
-        verbose: 0 silent, 1 progress bars.
+        verbose: 0 silent; 1 a progress bar per training phase (epochs, loss, time
+            left); ``None`` progress bars when the output is a terminal.
         eval_every: epochs between metric evaluations when labels are passed to ``fit``
             (pretraining evaluations read an untrained head).
+        checkpoint_path, checkpoint_every, deterministic: resuming an interrupted fit
+            and byte-identical reruns, see :class:`DeepMultiViewClusterer`.
 
     Attributes:
         labels_: cluster of every training sample, ``[n]``.
@@ -318,8 +321,11 @@ class RAV(DeepMultiViewClusterer):
         n_init: int = 10,
         device: str = "auto",
         random_state: int | None = None,
-        verbose: int = 0,
+        verbose: int | None = None,
         eval_every: int = 10,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 200,
+        deterministic: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.lambda1 = lambda1
@@ -346,6 +352,9 @@ class RAV(DeepMultiViewClusterer):
         self.random_state = random_state
         self.verbose = verbose
         self.eval_every = eval_every
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.deterministic = deterministic
 
     def _build(self, dims: list[int]) -> RAVNetwork:
         if len(dims) < 2:
@@ -363,9 +372,8 @@ class RAV(DeepMultiViewClusterer):
         count = len(views)
         equal = torch.full((count, count), 1.0 / (count - 1), device=views[0].device)
         equal.fill_diagonal_(0.0)
-        self.view_weights_ = equal.cpu().numpy()
-        self.view_distances_ = None
-        state = {"weights": equal}
+        # the view weights [V, V] of the epoch and the view distances they come from
+        state: dict[str, Tensor | None] = {"weights": equal, "distances": None}
         lambda2 = self.lambda2 if self.relation_alignment else None
 
         def refresh_weights(epoch: int) -> None:
@@ -378,8 +386,7 @@ class RAV(DeepMultiViewClusterer):
                     latents, self.view_distance, n_projections=self.n_projections, seed=seed
                 )
             state["weights"] = view_weights(distances)
-            self.view_distances_ = distances.cpu().numpy()
-            self.view_weights_ = state["weights"].cpu().numpy()
+            state["distances"] = distances
 
         weighted = self.cluster_contrast and self.view_weighting
         batch_size = balanced_batch_size(views[0].shape[0], self.batch_size)
@@ -404,8 +411,15 @@ class RAV(DeepMultiViewClusterer):
                 lr=self.lr,
                 batch_size=batch_size,
                 on_epoch_start=refresh_weights if weighted else None,
+                state=state,
             ),
         ]
+
+    def _read_phase_states(self, phases: list[Phase]) -> None:
+        state = phases[-1].state
+        self.view_weights_ = state["weights"].cpu().numpy()
+        self.view_distances_ = (None if state["distances"] is None
+                                else state["distances"].cpu().numpy())
 
     def _main_terms(
         self, model: RAVNetwork, batch: Batch, weights: Tensor, lambda2: float | None

@@ -2,6 +2,7 @@
 and the batch-norm statistics of the trained network."""
 
 from mvgraph.training.batch_norm import batch_norm_layers, recalibrate_batch_norm
+from mvgraph.training.checkpoint import TrainingInterrupted, load_checkpoint
 from mvgraph.training.trainer import (
     Batch,
     NonFiniteLossError,
@@ -15,7 +16,9 @@ __all__ = [
     "NonFiniteLossError",
     "Phase",
     "Trainer",
+    "TrainingInterrupted",
     "batch_norm_layers",
     "embedding_health",
+    "load_checkpoint",
     "recalibrate_batch_norm",
 ]

@@ -1,4 +1,4 @@
-"""Small shared utilities: atomic file output, devices and seeds."""
+"""Small shared utilities: atomic file output, devices, seeds and deterministic runs."""
 
 from mvgraph.utils.lazy import lazy_exports
 
@@ -7,8 +7,11 @@ _EXPORTS = {
     "atomic_save_npy": "mvgraph.utils.io",
     "atomic_torch_save": "mvgraph.utils.io",
     "atomic_write": "mvgraph.utils.io",
+    "deterministic_mode": "mvgraph.utils.runtime",
+    "global_rng_state": "mvgraph.utils.runtime",
     "resolve_device": "mvgraph.utils.runtime",
     "seed_everything": "mvgraph.utils.runtime",
+    "set_global_rng_state": "mvgraph.utils.runtime",
 }
 
 __all__ = list(_EXPORTS)

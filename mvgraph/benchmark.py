@@ -26,7 +26,7 @@ from mvgraph import __version__
 from mvgraph.data import MultiViewData, dataset_info
 from mvgraph.experiment import applied_preset, load_data, run
 from mvgraph.models import get_method
-from mvgraph.utils import atomic_save_json, atomic_write
+from mvgraph.utils import atomic_save_json, atomic_write, memory_limit
 
 Task = tuple[str, str, int]  # (method, dataset spec, seed)
 SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
@@ -106,6 +106,7 @@ def run_benchmark(
     resume: bool = False,
     jobs: int = 1,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    max_memory: int | str | None = None,
 ) -> dict[str, Any]:
     """Run every (method, dataset) pair for seeds ``0 .. seeds-1`` and write the results.
 
@@ -124,7 +125,8 @@ def run_benchmark(
     the report has the same runs in the same order, but every fit time then includes the
     contention of the others, and a deep method's fits may differ from serial ones: a
     different thread count rounds differently, and training amplifies it. Returns the
-    report that is written to ``<out_dir>/<name>.json``.
+    report that is written to ``<out_dir>/<name>.json``. ``max_memory`` refuses a fit
+    whose estimated peak memory exceeds it (:func:`~mvgraph.utils.memory_limit`).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1; got {seeds}")
@@ -159,7 +161,7 @@ def run_benchmark(
                 records[key] = record
             else:
                 tasks.append((method, spec, seed))
-    settings = (dict(params or {}), use_presets, kmeans_runs)
+    settings = (dict(params or {}), use_presets, kmeans_runs, max_memory)
     for method, spec, seed, record in _run_all(tasks, settings, jobs, load):
         records[(method, names[spec], seed)] = record
         if progress is not None:
@@ -173,7 +175,7 @@ def run_benchmark(
 
 def _run_all(
     tasks: Sequence[Task],
-    settings: tuple[dict[str, Any], bool, int],
+    settings: tuple[dict[str, Any], bool, int, int | str | None],
     jobs: int,
     load: Callable[[str], MultiViewData],
 ) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
@@ -199,12 +201,14 @@ def _run_all(
 
 def _run_record(
     method: str, data: MultiViewData, seed: int, params: dict[str, Any], use_presets: bool,
-    kmeans_runs: int,
+    kmeans_runs: int, max_memory: int | str | None,
 ) -> dict[str, Any]:
     if "verbose" in get_method(method)().get_params():  # the report lines are the progress
         params = {"verbose": 0, **params}
-    return _as_json(run(method, data, seed=seed, params=params, use_preset=use_presets,
-                        kmeans_runs=kmeans_runs).record())
+    with memory_limit(max_memory):
+        result = run(method, data, seed=seed, params=params, use_preset=use_presets,
+                     kmeans_runs=kmeans_runs)
+    return _as_json(result.record())
 
 
 class _LastLoaded:

@@ -19,10 +19,11 @@ from typing import NoReturn
 from mvgraph.data.scalers import SCALERS
 from mvgraph.models import METHOD_NAMES
 
-# A diverging loss raises NonFiniteLossError, a FloatingPointError. The modules that fit
+# A diverging loss raises NonFiniteLossError, a FloatingPointError; a fit too large for the
+# memory InsufficientMemoryError, a MemoryError. The modules that fit
 # are imported by the commands that need them, so that --help, `datasets` and argument
 # errors answer without importing torch.
-EXPECTED_ERRORS = (ValueError, TypeError, OSError, FloatingPointError)
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, FloatingPointError, MemoryError)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,6 +46,16 @@ def int_at_least(least: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def memory_size(text: str) -> int:
+    """The ``type`` of a memory size argument (bytes)."""
+    from mvgraph.utils.memory import parse_memory
+
+    try:
+        return parse_memory(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--jobs", type=int_at_least(1), default=1, metavar="N",
                        help="run up to N fits at once, each in its own process (fit times "
                        "then include the contention)")
+    for command in (fit, bench):
+        command.add_argument("--max-memory", type=memory_size, default=None, metavar="SIZE",
+                             help="refuse a fit whose estimated peak memory exceeds SIZE "
+                             "(e.g. 8GB, 512MiB); fits beyond the available memory are "
+                             "always refused")
     return parser
 
 
@@ -214,7 +230,7 @@ def _fit(args: argparse.Namespace) -> int:
         write_run,
     )
     from mvgraph.models import get_method
-    from mvgraph.utils import deterministic_mode
+    from mvgraph.utils import deterministic_mode, memory_limit
 
     params = parse_params(args.set)
     if args.scaler is not None:
@@ -237,7 +253,7 @@ def _fit(args: argparse.Namespace) -> int:
         params.setdefault("verbose", 0 if args.quiet else 1)
     if args.deterministic and "deterministic" in known:
         params["deterministic"] = True
-    with deterministic_mode(args.deterministic):
+    with deterministic_mode(args.deterministic), memory_limit(args.max_memory):
         result = run(args.method, data, seed=args.seed, n_clusters=args.clusters,
                      params=params, use_preset=not args.no_preset,
                      kmeans_runs=args.kmeans_runs)
@@ -268,8 +284,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
-        params=params, use_presets=not args.no_preset,
-        kmeans_runs=args.kmeans_runs, resume=args.resume, jobs=args.jobs, progress=progress,
+        params=params, use_presets=not args.no_preset, kmeans_runs=args.kmeans_runs,
+        resume=args.resume, jobs=args.jobs, progress=progress, max_memory=args.max_memory,
     )
     print()
     print(markdown_table(report))

@@ -279,6 +279,11 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
     (["--set", "random_state=3"], "random_state is the run's seed (--seed, --seeds)"),
     (["--clusters", "3", "--set", "n_clusters=4"],
      "n_clusters is given twice: 3 (--clusters) and 4 (a parameter)"),
+    (["--kmeans-runs", "-1"], "argument --kmeans-runs: expected an integer >= 0; got '-1'"),
+    (["--max-memory", "lots"], "argument --max-memory: a memory size must be a positive "
+                               "number with an optional unit"),
+    (["--resume"], "--checkpoint and --resume: concat-kmeans has no training to checkpoint"),
+    (["--set", "max_iter=many"], "parameter max_iter must be an integer (default 100)"),
 ])
 def test_bad_arguments_get_one_line_naming_them(tmp_path, capsys, arguments, message):
     # a repeated option takes its last value

@@ -1,6 +1,7 @@
 """Checkpoints, interrupts and determinism: a fit stopped by a signal and resumed from its
 checkpoint ends exactly as an uninterrupted one, in every deep method."""
 
+import json
 import os
 import signal
 import subprocess
@@ -237,3 +238,26 @@ def test_checkpoint_options_are_checked_before_any_fit(tmp_path, capsys):
     assert "concat-kmeans has no training to checkpoint" in capsys.readouterr().err
     assert main([*FIT, "--out", str(tmp_path), "--checkpoint", str(tmp_path)]) == 2
     assert "--checkpoint must name a file" in capsys.readouterr().err
+
+
+def test_interrupted_bench_resumes_without_losing_a_finished_run(tmp_path):
+    bench = ["bench", "--methods", "crrc", "--datasets", "synthetic:n=300,views=2,clusters=3",
+             "--seeds", "3", "--set", "pretrain_epochs=2", "--set", "epochs=10",
+             "--name", "b", "--out", str(tmp_path)]
+    results = tmp_path / "b.json"
+
+    def finished_runs() -> list[dict]:
+        return json.loads(results.read_text())["runs"] if results.exists() else []
+
+    process = start_cli(*bench)
+    wait_for(lambda: len(finished_runs()) >= 1, process, "a finished run")
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode == 130
+    kept = finished_runs()
+    assert 1 <= len(kept) < 3
+    resumed = start_cli(*bench, "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.communicate()
+    runs = finished_runs()
+    assert [run["seed"] for run in runs] == [0, 1, 2]
+    assert runs[: len(kept)] == kept  # the finished runs were kept, not run again

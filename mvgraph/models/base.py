@@ -35,6 +35,7 @@ from mvgraph.data.container import count_distinct_rows
 from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer, load_checkpoint, recalibrate_batch_norm
 from mvgraph.utils import deterministic_mode, resolve_device, seed_everything
+from mvgraph.utils.memory import check_memory
 from mvgraph.utils.validation import check_int
 
 ViewsLike = Sequence[Any] | MultiViewData
@@ -77,6 +78,8 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     """
 
     default_scaler: ClassVar[str] = "auto"
+    # For a part of estimate_memory, the setting that lowers it.
+    memory_lowered_by: ClassVar[Mapping[str, str]] = {}
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     # What a CollapseWarning advises.
     collapse_hint: ClassVar[str] = "try another random_state"
@@ -89,7 +92,10 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         clusters could only split identical samples). A constant view (one that carries
         nothing to cluster on) raises a :class:`DegenerateViewWarning`; labels that leave
         clusters empty an :class:`EmptyClustersWarning` (a :class:`CollapseWarning` when
-        they use fewer than half of them).
+        they use fewer than half of them). A fit whose :meth:`estimate_memory` exceeds the
+        memory available (or the limit of :func:`mvgraph.utils.memory_limit`) is refused
+        with :class:`~mvgraph.utils.InsufficientMemoryError`, naming the estimate and the
+        setting that lowers it.
         """
         data = as_multiview(Xs, y)
         if self.scaler_method not in SCALERS:
@@ -97,6 +103,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
                 f"scaler must be one of {', '.join(SCALERS)}; got {self.scaler_method!r}"
             )
         self._check_training_data(data)
+        check_memory(self.estimate_memory(data.n_samples, data.dims),
+                     f"{type(self).__name__} on {data.n_samples} samples",
+                     self.memory_lowered_by)
         self.scaler_ = ViewScaler(self.scaler_method).fit(data.views)
         self.n_features_in_views_ = list(data.dims)
         self._fit(self.scaler_.transform(data.views), data.labels)
@@ -118,6 +127,17 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     def score(self, Xs: ViewsLike, y: Any) -> float:
         """Clustering accuracy (Hungarian matching) of ``predict(Xs)`` against ``y``."""
         return acc(y, self.predict(Xs))
+
+    def estimate_memory(self, n_samples: int, dims: Sequence[int]) -> dict[str, int]:
+        """Estimated peak extra memory of ``fit`` on ``n_samples`` samples of views with
+        ``dims`` features, by part, in bytes: the scaled float32 views (``data``) and
+        what :meth:`_memory_parts` adds for the method."""
+        return {"data": 4 * n_samples * sum(dims),
+                **self._memory_parts(int(n_samples), [int(d) for d in dims])}
+
+    def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
+        """The method's parts of :meth:`estimate_memory` beside the scaled views."""
+        return {}
 
     @property
     def scaler_method(self) -> str:
@@ -225,6 +245,9 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     predictions, computed in evaluation mode, come from the network that was trained.
     """
 
+    memory_lowered_by = {"activations": "a smaller batch_size",
+                         "embedding forward": "narrower hidden layers",
+                         "embedding": "a narrower embedding"}
     collapse_hint = (
         "training has collapsed the embedding; history_ records its spread and cluster "
         "count per evaluated epoch; try another random_state (or n_restarts > 1 where the "
@@ -355,6 +378,48 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             )
         self.embedding_ = self._embed_tensors(tensors)
         self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
+
+    def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
+        r"""Estimated peak memory of training and clustering, in bytes, by part.
+
+        - ``activations``: a batch of :math:`B` rows (:meth:`_batch_rows`) through the
+          network, :math:`4B\,(\sum_v d_v + 3\sum_\ell w_\ell)` where :math:`w_\ell`
+          are the output widths of its weight matrices (outputs, activation outputs and
+          gradients);
+        - ``embedding forward``: one block of ``EMBED_CHUNK_ROWS`` rows through the
+          encoding half of the network without gradients,
+          :math:`4\min(n, 16384)(\sum_v d_v + \frac{1}{2}\sum_\ell w_\ell)`;
+        - ``embedding``: the :math:`n \times e` embedding three times (the fitted one, the
+          one of an evaluation, and the k-means copy);
+        - ``runtime``: a fixed 150 MiB for the kernels' and thread pools' buffers;
+        - what :meth:`_method_memory_parts` adds (graphs, anchor terms).
+
+        The checks of ``benchmarks/memory_estimate.py`` (``memory-estimate.json``) measure
+        how far this is from the peak.
+        """
+        model = self._build(dims)
+        widths = sum(weight.shape[0] for weight in model.parameters() if weight.dim() == 2)
+        model.eval()
+        with torch.no_grad():
+            embedding_width = self._forward_embedding(
+                model, [torch.zeros(2, d) for d in dims]).shape[1]
+        rows = self._batch_rows(n)
+        return {
+            "activations": 4 * rows * (sum(dims) + 3 * widths),
+            "embedding forward": 4 * min(n, EMBED_CHUNK_ROWS) * (sum(dims) + widths // 2),
+            "embedding": 3 * 4 * n * embedding_width,
+            "runtime": 150 * 2**20,
+            **self._method_memory_parts(n, dims, rows),
+        }
+
+    def _batch_rows(self, n: int) -> int:
+        """Rows per training step: ``batch_size``, or ``n`` for full-batch training."""
+        batch = getattr(self, "batch_size", None)
+        return n if batch is None else min(int(batch), n)
+
+    def _method_memory_parts(self, n: int, dims: list[int], rows: int) -> dict[str, int]:
+        """Parts of the estimate peculiar to the method (default: none)."""
+        return {}
 
     def _read_phase_states(self, phases: list[Phase]) -> None:
         """Set the fitted attributes that training left in the phases' ``state`` (the

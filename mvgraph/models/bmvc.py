@@ -477,6 +477,9 @@ class BMvC(DeepMultiViewClusterer):
     def _forward_embedding(self, model: BMvCNetwork, views: list[Tensor]) -> Tensor:
         return model(views)[1]
 
+    def _batch_rows(self, n: int) -> int:
+        return min(self._resolve_batch_size(n) or n, n)
+
     def _resolve_batch_size(self, n: int) -> int | None:
         if self.batch_size == "auto":
             check_int("full_batch_max_samples", self.full_batch_max_samples, least=1)

@@ -583,6 +583,9 @@ class CONAN(DeepMultiViewClusterer):
 
     # -- validation ----------------------------------------------------------------------
 
+    def _batch_rows(self, n: int) -> int:
+        return min(self._resolved_batch_size(), n)
+
     def _resolved_batch_size(self) -> int:
         if isinstance(self.batch_size, str) and self.batch_size == "auto":
             return 256 if self.n_clusters > 50 else 100

@@ -61,6 +61,13 @@ class ConcatKMeans(MultiViewClusterer):
         self.inertia_ = result.inertia
         self.history_: list[dict] = []
 
+    def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
+        """The concatenation (float32) and twice its size for the k-means (its copy of the
+        data and its work arrays), and 32 MiB for the runtime's buffers."""
+        concatenation = 4 * n * sum(dims)
+        return {"concatenation": concatenation, "k-means": 2 * concatenation,
+                "runtime": 32 * 2**20}
+
     def _embed(self, views: list) -> np.ndarray:
         dense = [view.toarray() if sp.issparse(view) else view for view in views]
         return np.hstack([np.asarray(view, dtype=np.float32) for view in dense])

@@ -409,6 +409,14 @@ class DMAC(DeepMultiViewClusterer):
         self.checkpoint_every = checkpoint_every
         self.deterministic = deterministic
 
+    memory_lowered_by = {**DeepMultiViewClusterer.memory_lowered_by,
+                         "anchor terms": "fewer n_anchors or a smaller batch_size"}
+
+    def _method_memory_parts(self, n: int, dims: list[int], rows: int) -> dict[str, int]:
+        """The :math:`B \\times m` anchor terms of a step (the entropy's and every view's
+        assignments, with their gradients)."""
+        return {"anchor terms": 3 * 4 * rows * self._resolve_n_anchors(n) * (len(dims) + 1)}
+
     def _read_phase_states(self, phases: list[Phase]) -> None:
         anchors = phases[-1].state["anchors"]
         self.anchors_ = None if anchors is None else anchors.float().cpu().numpy()

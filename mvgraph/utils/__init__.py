@@ -1,4 +1,5 @@
-"""Small shared utilities: atomic file output, devices, seeds and deterministic runs."""
+"""Small shared utilities: atomic file output, devices, seeds, deterministic runs and the
+memory guard."""
 
 from mvgraph.utils.lazy import lazy_exports
 
@@ -9,6 +10,8 @@ _EXPORTS = {
     "atomic_write": "mvgraph.utils.io",
     "deterministic_mode": "mvgraph.utils.runtime",
     "global_rng_state": "mvgraph.utils.runtime",
+    "InsufficientMemoryError": "mvgraph.utils.memory",
+    "memory_limit": "mvgraph.utils.memory",
     "resolve_device": "mvgraph.utils.runtime",
     "seed_everything": "mvgraph.utils.runtime",
     "set_global_rng_state": "mvgraph.utils.runtime",

@@ -267,7 +267,7 @@ class Trainer:
                     else:
                         order = partial["order"]
                         sums = _to_device(partial["sums"], device)
-                        finite_flags = [(keys, flags) for keys, flags in partial["finite"]]
+                        finite_flags = list(partial["finite"])
                         steps = int(partial["steps"])
                         partial = None
                     module.train()
@@ -354,9 +354,7 @@ class Trainer:
             "rng": global_rng_state(),
             "history": history,
             "phase_states": [dict(phase.state) for phase in phases],
-            "epoch": None if epoch is None else {
-                **epoch, "finite": [[keys, flags] for keys, flags in epoch["finite"]]
-            },
+            "epoch": epoch,
         }
         atomic_torch_save(
             {"format": CHECKPOINT_FORMAT, **self.checkpoint_context, "training": training},

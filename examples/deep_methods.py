@@ -6,7 +6,7 @@ does) unless ``--short`` divides every schedule by 20 for a quick look. Pass lab
 
     python examples/deep_methods.py                      # NGs (500 samples, 3 views)
     python examples/deep_methods.py --data cub --methods bmvc conan
-    python examples/deep_methods.py --short              # 33 s on a 2-core CPU
+    python examples/deep_methods.py --short              # 39 s on a 2-core CPU
 """
 
 from __future__ import annotations

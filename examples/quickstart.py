@@ -2,7 +2,7 @@
 
 The floor is k-means on the concatenated views, scaled by the data rule; the deep method
 is CRRC with its defaults, seed 0, on 3Sources (169 news stories seen by three outlets,
-6 topics). 45 s on a 2-core CPU, with ACC 0.515 for the floor and 0.598 for CRRC; with no
+6 topics). 46 s on a 2-core CPU, with ACC 0.515 for the floor and 0.598 for CRRC; with no
 data folder it falls back to synthetic data. Run with ``make demo`` or
 ``python examples/quickstart.py``.
 """

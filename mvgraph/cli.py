@@ -1,4 +1,4 @@
-"""The ``mvgraph`` command line: ``datasets``, ``fit`` and ``bench``.
+"""The ``mvgraph`` command line: ``datasets``, ``fit``, ``bench``, ``plot`` and ``report``.
 
 Every expected failure (bad data, unknown names, unreadable files, a diverging loss)
 is reported as one line ``mvgraph: error: ...`` on stderr with exit status 2.
@@ -98,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
                      "byte-identical labels and embedding")
     fit.add_argument("--quiet", action="store_true",
                      help="no progress bars")
+    fit.add_argument("--plot", action="store_true",
+                     help="also draw the run's pictures into --out (see 'mvgraph plot')")
+
+    plot = commands.add_parser(
+        "plot", help="draw the pictures of a fit's run directory into it: training "
+        "curves, 2-D embedding, confusion matrix, cluster sizes, learned view weights")
+    plot.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'mvgraph fit'")
+    report = commands.add_parser(
+        "report", help="one self-contained HTML file for a bench or scaling results file")
+    report.add_argument("results", metavar="RESULTS", help="a results .json file")
+    report.add_argument("--out", default=None, metavar="FILE",
+                        help="the HTML file (default: RESULTS with the suffix .html)")
+    for command in (fit, plot):
+        command.add_argument("--projection", choices=("pca", "tsne"), default="pca",
+                             help="2-D map of the embedding (default pca; tsne up to "
+                             "20000 points)")
+        command.add_argument("--max-points", type=int_at_least(2), default=20000,
+                             metavar="N", help="the most points the embedding map shows; "
+                             "a stratified subsample beyond (default 20000)")
 
     bench = commands.add_parser("bench", help="accuracy harness over methods × datasets × seeds")
     bench.add_argument("--methods", nargs="+", required=True, choices=sorted(METHOD_NAMES),
@@ -169,6 +188,10 @@ def _main(argv: Sequence[str] | None) -> int:
                 return _datasets()
             if args.command == "fit":
                 return _fit(args)
+            if args.command == "plot":
+                return _plot(args, Path(args.run_dir))
+            if args.command == "report":
+                return _report(args)
             return _bench(args)
     except EXPECTED_ERRORS as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -233,6 +256,8 @@ def _fit(args: argparse.Namespace) -> int:
     from mvgraph.utils import deterministic_mode, memory_limit
 
     params = parse_params(args.set)
+    if args.plot:
+        _check_projection(args)
     if args.scaler is not None:
         params["scaler"] = args.scaler
     if args.out is not None:
@@ -269,6 +294,30 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"averaged over {average['runs']} k-means runs: " + ", ".join(
             f"{label} {average[key]:.4f}" for key, label in METRIC_COLUMNS if key in average))
     print(f"results written to {out}")
+    if args.plot:
+        _plot(args, out)
+    return 0
+
+
+def _check_projection(args: argparse.Namespace) -> None:
+    if args.projection == "tsne" and args.max_points > 20000:
+        raise ValueError(f"--max-points must be at most 20000 with --projection tsne; got "
+                         f"{args.max_points}")
+
+
+def _plot(args: argparse.Namespace, run_dir: Path) -> int:
+    from mvgraph.plot import plot_run
+
+    _check_projection(args)
+    paths = plot_run(run_dir, projection=args.projection, max_points=args.max_points)
+    print(f"pictures written to {run_dir}: " + ", ".join(path.name for path in paths))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mvgraph.plot import write_html_report
+
+    print(f"report written to {write_html_report(args.results, args.out)}")
     return 0
 
 

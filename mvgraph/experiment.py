@@ -18,7 +18,7 @@ import numpy as np
 from mvgraph import __version__
 from mvgraph.cluster import kmeans
 from mvgraph.data import MultiViewData, load_dataset, load_views, make_multiview_blobs
-from mvgraph.metrics import evaluate
+from mvgraph.metrics import METRIC_KEYS, evaluate
 from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_save_npy
 
@@ -123,6 +123,9 @@ class RunResult:
     some were left empty).
     ``restarts`` describes the training runs of an estimator fitted with ``n_restarts > 1``
     (final ``losses``, ``cluster_counts``, ``seeds``, the ``kept`` index; else empty).
+    ``history`` is the estimator's per-epoch ``history_`` (empty for a method without
+    training), ``true_labels`` the data's labels when it has them, and ``view_values``
+    what the method learned about the views (:func:`learned_view_values`).
     """
 
     method: str
@@ -139,6 +142,9 @@ class RunResult:
     restarts: dict[str, Any] = field(default_factory=dict)
     labels: np.ndarray | None = None
     embedding: np.ndarray | None = None
+    true_labels: np.ndarray | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    view_values: dict[str, np.ndarray] = field(default_factory=dict)
     n_samples: int = 0
     n_views: int = 0
     n_clusters: int = 0
@@ -271,6 +277,9 @@ def run(
         restarts=restart_summary(estimator),
         labels=np.asarray(estimator.labels_),
         embedding=np.asarray(estimator.embedding_),
+        true_labels=data.labels,
+        history=list(getattr(estimator, "history_", [])),
+        view_values=learned_view_values(estimator),
         n_samples=data.n_samples,
         n_views=data.n_views,
         n_clusters=int(n_clusters),
@@ -310,18 +319,35 @@ def best_epoch_metrics(history: Sequence[Mapping[str, Any]]) -> dict[str, float]
     return {key: max(float(r[key]) for r in evaluated) for key in keys}
 
 
+def learned_view_values(estimator: Any) -> dict[str, np.ndarray]:
+    """The fitted attributes ``view_*_`` of ``estimator`` that are arrays (what it learned
+    about the views: RAV's ``view_weights_`` and ``view_distances_``, CRRC's
+    ``view_gates_`` and ``view_attention_``), by name without the trailing underscore."""
+    return {
+        name[:-1]: value for name, value in sorted(vars(estimator).items())
+        if name.startswith("view_") and name.endswith("_") and isinstance(value, np.ndarray)
+    }
+
+
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
-    """Write ``metrics.json``, ``labels.npy`` and ``embedding.npy`` atomically."""
+    """Write the run's files to ``out_dir``, each atomically: ``metrics.json`` (the
+    :meth:`RunResult.record`), ``labels.npy`` and ``embedding.npy``, and where the run has
+    them ``labels_true.npy`` (the data's labels), ``history.json`` (per-epoch losses and
+    metrics) and ``views.json`` (:func:`learned_view_values`, as nested lists)."""
     out = Path(out_dir)
     atomic_save_json(result.record(), out / "metrics.json")
-    if result.labels is not None:
-        atomic_save_npy(result.labels, out / "labels.npy")
-    if result.embedding is not None:
-        atomic_save_npy(result.embedding, out / "embedding.npy")
+    for name, array in (("labels", result.labels), ("embedding", result.embedding),
+                        ("labels_true", result.true_labels)):
+        if array is not None:
+            atomic_save_npy(np.asarray(array), out / f"{name}.npy")
+    if result.history:
+        atomic_save_json(result.history, out / "history.json")
+    if result.view_values:
+        atomic_save_json({name: value.tolist() for name, value in result.view_values.items()},
+                         out / "views.json")
     return out
 
 
-METRIC_KEYS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro", "fscore_pairwise")
 METRIC_COLUMNS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
                   ("fscore", "F"))
 

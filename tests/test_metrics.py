@@ -243,3 +243,23 @@ def test_invalid_labels_raise(y_true, y_pred, match):
 def test_invalid_average_method_raises():
     with pytest.raises(ValueError, match=r"average_method must be one of .*got 'mean'"):
         nmi([0, 1], [0, 1], average_method="mean")
+
+
+def test_matched_contingency_matrix_puts_the_hungarian_match_on_the_diagonal():
+    from mvgraph.metrics import matched_contingency_matrix
+
+    rng = np.random.default_rng(4)
+    y_true = rng.integers(0, 5, 400)
+    y_pred = np.where(rng.random(400) < 0.7, (y_true * 3 + 1) % 7, rng.integers(0, 7, 400))
+    table, clusters = matched_contingency_matrix(y_true, y_pred)
+    assert table.shape == (5, 7) and sorted(clusters) == sorted(np.unique(y_pred))
+    assert np.trace(table) / 400 == pytest.approx(acc(y_true, y_pred))
+    # every column is the cluster it names, and the unmatched follow by size
+    for column, cluster in enumerate(clusters):
+        for row, label in enumerate(np.unique(y_true)):
+            assert table[row, column] == np.sum((y_true == label) & (y_pred == cluster))
+    assert table[:, 5].sum() >= table[:, 6].sum()
+    # fewer clusters than classes: the matched ones first, in the order of their classes
+    table, clusters = matched_contingency_matrix([0, 0, 1, 1, 2, 2], [5, 5, 5, 5, 9, 9])
+    np.testing.assert_array_equal(clusters, [5, 9])
+    np.testing.assert_array_equal(table, [[2, 0], [2, 0], [0, 2]])

@@ -1,6 +1,7 @@
 """Clustering quality against ground-truth labels."""
 
 from mvgraph.metrics.scores import (
+    METRIC_KEYS,
     acc,
     ari,
     contingency_matrix,
@@ -8,11 +9,13 @@ from mvgraph.metrics.scores import (
     f1_macro,
     fscore_b3,
     fscore_pairwise,
+    matched_contingency_matrix,
     nmi,
     purity,
 )
 
 __all__ = [
+    "METRIC_KEYS",
     "acc",
     "ari",
     "contingency_matrix",
@@ -20,6 +23,7 @@ __all__ = [
     "f1_macro",
     "fscore_b3",
     "fscore_pairwise",
+    "matched_contingency_matrix",
     "nmi",
     "purity",
 ]

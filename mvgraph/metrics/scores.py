@@ -45,6 +45,30 @@ def contingency_matrix(y_true: Labels, y_pred: Labels) -> np.ndarray:
     return counts.reshape(n_classes, n_clusters).astype(np.int64, copy=False)
 
 
+def matched_contingency_matrix(y_true: Labels, y_pred: Labels) -> tuple[np.ndarray, np.ndarray]:
+    """The contingency table with its cluster columns in the order of the Hungarian match.
+
+    The clusters matched to a class come first, in the order of their classes, then the
+    others, largest first. With at least as many clusters as classes, column ``j`` is the
+    cluster matched to class ``j`` and the diagonal holds the samples :func:`acc` counts
+    as right (``trace / n == acc``).
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray]
+        The reordered int64 table ``(n_classes, n_clusters)`` and, per column, the cluster
+        label of ``y_pred`` it shows.
+    """
+    true, pred = _check_labels(y_true, y_pred)
+    table = contingency_matrix(true, pred)
+    classes, clusters = linear_sum_assignment(table, maximize=True)
+    matched = clusters[np.argsort(classes)]
+    rest = np.setdiff1d(np.arange(table.shape[1]), matched)
+    rest = rest[np.argsort(-table[:, rest].sum(0), kind="stable")]
+    order = np.concatenate([matched, rest])
+    return table[:, order], np.unique(pred)[order]
+
+
 def acc(y_true: Labels, y_pred: Labels) -> float:
     """Clustering accuracy under the best one-to-one map of clusters to classes.
 
@@ -128,6 +152,9 @@ def fscore_pairwise(y_true: Labels, y_pred: Labels) -> float:
     return _fscore_pairwise(contingency_matrix(y_true, y_pred))
 
 
+METRIC_KEYS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro", "fscore_pairwise")
+
+
 def evaluate(y_true: Labels, y_pred: Labels) -> dict[str, float]:
     """All scores from one contingency table.
 
@@ -135,8 +162,8 @@ def evaluate(y_true: Labels, y_pred: Labels) -> dict[str, float]:
     -------
     dict[str, float]
         ``acc``, ``nmi`` (arithmetic), ``purity``, ``ari``, ``fscore`` (B-cubed),
-        ``f1_macro`` and ``fscore_pairwise``, as Python floats: fractions in ``[0, 1]``
-        except ``ari``, which may be negative.
+        ``f1_macro`` and ``fscore_pairwise`` (:data:`METRIC_KEYS`), as Python floats:
+        fractions in ``[0, 1]`` except ``ari``, which may be negative.
     """
     table = contingency_matrix(y_true, y_pred)
     return {

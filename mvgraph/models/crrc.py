@@ -35,6 +35,7 @@ data itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ from torch_geometric.nn import MLP
 
 from mvgraph.losses import info_nce, reconstruction_loss
 from mvgraph.losses.reconstruction import REDUCTIONS
-from mvgraph.models.base import DeepMultiViewClusterer
+from mvgraph.models.base import DeepMultiViewClusterer, embed_in_chunks
 from mvgraph.nn import CrossViewRecalibration, ViewAutoencoders
 from mvgraph.training import Phase
 from mvgraph.utils.validation import check_int, check_number
@@ -346,6 +347,13 @@ class CRRC(DeepMultiViewClusterer):
         cluster_centers_: k-means centroids of the embedding, ``[c, feature_dim]``.
         history_: per-epoch loss terms (``reconstruction``, ``contrast``) and metrics.
         model_: the trained :class:`CRRCNetwork`.
+        view_gates_: mean gate :math:`\mathbf{g}_v` of every view over the training
+            samples and the :math:`d` channels, ``[m]`` (``None`` without a gate: all
+            ones); near 1 the recalibration adds the other views in full.
+        view_attention_: mean recalibration weight :math:`\alpha^{(k)}_v` over the training
+            samples, ``[m, m]``; row :math:`v` is how much of each other view :math:`k`
+            recalibrates view :math:`v` (0 on the diagonal, rows sum to 1; ``None``
+            without recalibration).
         restart_losses_: final training loss of every restart.
         restart_cluster_counts_: clusters the labels of every restart use.
         best_restart_: index of the kept restart.
@@ -479,3 +487,25 @@ class CRRC(DeepMultiViewClusterer):
 
     def _forward_embedding(self, model: CRRCNetwork, views: list[Tensor]) -> Tensor:
         return model.embed(views)
+
+    def _fit_once(self, tensors: list[Tensor], *args: Any, **kwargs: Any) -> None:
+        super()._fit_once(tensors, *args, **kwargs)
+        self.view_gates_, self.view_attention_ = None, None
+        if self.model_.recalibration is None:
+            return
+        m = len(tensors)
+        means = embed_in_chunks(self.model_, tensors, _recalibration_row).double().mean(0)
+        means = means.cpu().numpy()
+        if self.model_.recalibration.gate_network is not None:
+            self.view_gates_ = means[:m]
+        self.view_attention_ = means[m:].reshape(m, m)
+
+
+def _recalibration_row(model: CRRCNetwork, views: list[Tensor]) -> Tensor:
+    """Per sample, the mean gate of every view over the channels and the recalibration
+    weights, ``[B, m + m * m]``."""
+    latents = model.autoencoders.encode(views)
+    parts = model.recalibration.parts(
+        model.global_representation(latents), model.view_representations(latents)
+    )
+    return torch.cat([parts.gates.mean(-1), parts.weights.flatten(1)], dim=1)

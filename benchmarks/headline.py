@@ -37,6 +37,7 @@ from mvgraph.cluster import kmeans
 from mvgraph.data import ViewScaler, load_dataset
 from mvgraph.metrics import acc
 from mvgraph.models import METHODS, get_method
+from mvgraph.models.base import RESUMABLE_PARAMS
 from mvgraph.utils import atomic_save_json, atomic_write
 
 FLOOR = "concat-kmeans"
@@ -78,7 +79,7 @@ def made_with_defaults(run: dict[str, Any]) -> bool:
     estimator = get_method(run["method"])()
     defaults = json.loads(json.dumps(estimator.get_params()))
     recorded = {"variant": "paper", **run["params"]}
-    varying = ("n_clusters", "random_state")
+    varying = ("n_clusters", "random_state", *RESUMABLE_PARAMS)  # these change no result
     scaling = run["scaler"] == estimator.scaler_method or (
         run["dataset"] in PROTOCOL_SETS
         and scales_as(run["dataset"], estimator.scaler_method, run["scaler"]))

@@ -24,6 +24,7 @@ DEFAULT_RUNS = [
     "concat-kmeans:10000", "concat-kmeans:100000", "concat-kmeans:1000000",
     "dmac:10000", "dmac:100000", "dmac:1000000",
     "crrc:20000", "rav:20000", "bmvc:4000", "conan:20000",
+    "anchor-spectral:100000", "anchor-spectral:1000000",
 ]
 # Short schedules: the peak is reached in the first steps and at the final clustering.
 SHORT = {"crrc": {"pretrain_epochs": 1, "epochs": 1}, "rav": {"pretrain_epochs": 1, "epochs": 1},

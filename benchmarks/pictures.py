@@ -36,8 +36,8 @@ def headline_figure(results: Path) -> Path:
         for name, entry in by_set.items() if name in datasets
     }
     figure = accuracy_figure(methods, datasets, cells, headline["floor"])
-    figure.suptitle("Report half of the protocol: defaults, ACC over seeds 0–4 (no bar: not run yet)",
-                    fontsize=10)
+    figure.suptitle("Report half of the protocol: defaults, ACC over seeds 0–4 "
+                    "(no bar: not run yet)", fontsize=10)
     path = results / "headline-report-half.png"
     save_png(figure, path)
     return path

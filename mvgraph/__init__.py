@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 from mvgraph.utils.lazy import lazy_exports  # noqa: E402
 
 _EXPORTS = {
+    "AnchorSpectral": "mvgraph.models",
     "CONAN": "mvgraph.models",
     "CRRC": "mvgraph.models",
     "DMAC": "mvgraph.models",
@@ -32,6 +33,7 @@ _EXPORTS = {
     "load_dataset": "mvgraph.data",
     "load_mat": "mvgraph.data",
     "make_multiview_blobs": "mvgraph.data",
+    "make_multiview_manifolds": "mvgraph.data",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -23,6 +23,15 @@ def benchmark_script() -> Callable[[str], ModuleType]:
     return load
 
 
+def run_cli(capsys, *argv):
+    """Run the command line in this process: exit status, stdout and stderr."""
+    from mvgraph.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def load_or_skip(name: str):
     """The registry set ``name``, or a skip naming what is missing."""
     from mvgraph.data import load_dataset

@@ -3,17 +3,11 @@ import json
 import numpy as np
 import pytest
 import scipy.io
+from conftest import run_cli
 
-from mvgraph.cli import main
 from mvgraph.data import MultiViewData, load_mat, load_views
 from mvgraph.experiment import load_data
 from mvgraph.metrics import evaluate
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_fit_writes_results(tmp_path, capsys):

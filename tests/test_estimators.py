@@ -10,6 +10,7 @@ from mvgraph import (
     CRRC,
     DMAC,
     RAV,
+    AnchorSpectral,
     BMvC,
     CollapseWarning,
     ConcatKMeans,
@@ -112,6 +113,7 @@ def test_restarts_pass_over_collapsed_runs(blobs, monkeypatch):
 
 @pytest.mark.parametrize("estimator, epochs", [
     (ConcatKMeans, {}),
+    (AnchorSpectral, dict(n_anchors=50)),
     (CRRC, dict(pretrain_epochs=0, epochs=0)),
     (BMvC, dict(epochs=0)),
     (DMAC, dict(pretrain_epochs=0, epochs=0)),

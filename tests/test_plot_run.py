@@ -4,9 +4,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from PIL import Image
 
-from mvgraph.cli import main
 from mvgraph.data import MultiViewData, make_multiview_blobs
 from mvgraph.experiment import learned_view_values, run, write_run
 from mvgraph.plot import plot_run
@@ -100,12 +100,6 @@ def test_not_a_run_directory_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="run_dir must be a run directory written by "
                                          "mvgraph fit; '.*' has no metrics.json"):
         plot_run(tmp_path)
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_fit_plot_and_plot_write_the_same_pictures(tmp_path, capsys):

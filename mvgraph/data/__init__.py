@@ -1,5 +1,6 @@
 """Multi-view data: the container, file loaders, the benchmark registry, scalers and
-a synthetic generator. Names are imported on first use (:mod:`mvgraph.utils.lazy`)."""
+synthetic generators (blobs, and manifolds where k-means fails). Names are imported on
+first use (:mod:`mvgraph.utils.lazy`)."""
 
 from mvgraph.utils.lazy import lazy_exports
 
@@ -16,6 +17,7 @@ _EXPORTS = {
     "load_npz": "mvgraph.data.npz",
     "load_views": "mvgraph.data.matlab",
     "make_multiview_blobs": "mvgraph.data.synthetic",
+    "make_multiview_manifolds": "mvgraph.data.manifolds",
     "save_npz": "mvgraph.data.npz",
 }
 

@@ -174,6 +174,12 @@ class ViewScaler:
 
         Dense float32 input is returned as is by ``none``.
         """
+        scaled = self.transform_lazily(views)
+        return [scaled[v] for v in range(len(scaled))]
+
+    def transform_lazily(self, views: Sequence[Any]) -> ScaledViews:
+        """The views of :meth:`transform`, each scaled when it is read and not kept: for a
+        method that reads one view at a time, so that one scaled copy exists at once."""
         if not hasattr(self, "dims_"):
             raise ValueError("this ViewScaler is not fitted yet; call fit(views) first")
         checked = _check_views(views)
@@ -183,7 +189,7 @@ class ViewScaler:
                 f"views must match the {len(self.dims_)} views seen in fit with dims "
                 f"{self.dims_}; got {len(dims)} views with dims {dims}"
             )
-        return [self._scale(view, v) for v, view in enumerate(checked)]
+        return ScaledViews(self, checked)
 
     def fit_transform(self, views: Sequence[Any]) -> list[View]:
         """``fit(views).transform(views)``."""
@@ -208,6 +214,21 @@ class ViewScaler:
         if method == "none":
             return view.astype(np.float32, copy=False)
         return _affine(view, self.center_[v], self.scale_[v])
+
+
+class ScaledViews(Sequence):
+    """Views scaled by a fitted :class:`ViewScaler` on each read (see
+    :meth:`ViewScaler.transform_lazily`); ``n_samples`` is known without reading one."""
+
+    def __init__(self, scaler: ViewScaler, views: list[View]) -> None:
+        self._scaler, self._views = scaler, views
+        self.n_samples = views[0].shape[0]
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def __getitem__(self, v: int) -> View:  # type: ignore[override]
+        return self._scaler._scale(self._views[v], v)
 
 
 def _inverse_rms_row_norm(view: View) -> float:

@@ -1,4 +1,5 @@
-"""Graph operators: neighbour search, kNN and CAN graphs, Gaussian relations, anchor graphs."""
+"""Graph operators: neighbour search, kNN and CAN graphs, Gaussian relations, anchor graphs
+and their fused spectral embedding."""
 
 from mvgraph.graphs.anchors import AnchorGraph, anchor_graph, select_anchors
 from mvgraph.graphs.blocks import GraphBlocks
@@ -11,12 +12,16 @@ from mvgraph.graphs.can import (
 from mvgraph.graphs.knn import knn_graph
 from mvgraph.graphs.neighbors import nearest_neighbors
 from mvgraph.graphs.relation import gaussian_relation
+from mvgraph.graphs.spectral import AnchorRows, AnchorSpectralEmbedding, anchor_spectral_embedding
 
 __all__ = [
     "AnchorGraph",
+    "AnchorRows",
+    "AnchorSpectralEmbedding",
     "GraphBlocks",
     "adaptive_neighbor_weights",
     "anchor_graph",
+    "anchor_spectral_embedding",
     "can_graph",
     "can_neighbors",
     "can_weights",

@@ -43,6 +43,7 @@ def select_anchors(
     method: str = "kmeans",
     random_state: int | None = None,
     n_init: int = 1,
+    max_iter: int = 50,
     max_points_per_centroid: int | None = None,
 ) -> Tensor:
     """Choose :math:`m` anchors among or around the rows of ``x``.
@@ -54,6 +55,7 @@ def select_anchors(
             ``"random"`` (:math:`m` distinct rows of ``x``, drawn uniformly).
         random_state: seed; ``None`` draws a fresh one.
         n_init: k-means restarts (``method="kmeans"`` only).
+        max_iter: Lloyd iterations of every restart (``method="kmeans"`` only).
         max_points_per_centroid: fit the k-means on at most this many random rows per
             anchor (``None``: all rows), see :func:`~mvgraph.cluster.kmeans`.
 
@@ -68,7 +70,7 @@ def select_anchors(
         raise ValueError(f"method must be one of {ANCHOR_METHODS}; got {method!r}")
     if method == "kmeans":
         result = kmeans(
-            points, m, n_init=n_init, random_state=random_state,
+            points, m, n_init=n_init, max_iter=max_iter, random_state=random_state,
             max_points_per_centroid=max_points_per_centroid,
         )
         return result.centroids.to(points.device, points.dtype)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 # Command-line name → estimator class name.
 _METHOD_CLASSES = {
+    "anchor-spectral": "AnchorSpectral",
     "bmvc": "BMvC",
     "concat-kmeans": "ConcatKMeans",
     "conan": "CONAN",
@@ -27,6 +28,7 @@ _METHOD_CLASSES = {
 METHOD_NAMES = tuple(_METHOD_CLASSES)
 
 _EXPORTS = {
+    "AnchorSpectral": "mvgraph.models.anchor_spectral",
     "BMvC": "mvgraph.models.bmvc",
     "CONAN": "mvgraph.models.conan",
     "CRRC": "mvgraph.models.crrc",

@@ -83,6 +83,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     # What a CollapseWarning advises.
     collapse_hint: ClassVar[str] = "try another random_state"
+    # ``_fit`` reads each scaled view once, in turn: it gets them scaled on reading
+    # (ViewScaler.transform_lazily), so that one scaled copy exists at a time.
+    reads_one_view_at_a_time: ClassVar[bool] = False
 
     def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
         """Learn the clustering of the training views ``Xs`` (``y`` only for metrics).
@@ -108,7 +111,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
                      self.memory_lowered_by)
         self.scaler_ = ViewScaler(self.scaler_method).fit(data.views)
         self.n_features_in_views_ = list(data.dims)
-        self._fit(self.scaler_.transform(data.views), data.labels)
+        scale = (self.scaler_.transform_lazily if self.reads_one_view_at_a_time
+                 else self.scaler_.transform)
+        self._fit(scale(data.views), data.labels)
         self._warn_empty_clusters()
         return self
 
@@ -130,9 +135,11 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     def estimate_memory(self, n_samples: int, dims: Sequence[int]) -> dict[str, int]:
         """Estimated peak extra memory of ``fit`` on ``n_samples`` samples of views with
-        ``dims`` features, by part, in bytes: the scaled float32 views (``data``) and
+        ``dims`` features, by part, in bytes: the scaled float32 views (``data``; the
+        widest one alone for a method that reads one view at a time) and
         what :meth:`_memory_parts` adds for the method."""
-        return {"data": 4 * n_samples * sum(dims),
+        scaled = max(dims) if self.reads_one_view_at_a_time else sum(dims)
+        return {"data": 4 * n_samples * scaled,
                 **self._memory_parts(int(n_samples), [int(d) for d in dims])}
 
     def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:

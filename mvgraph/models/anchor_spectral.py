@@ -1,0 +1,160 @@
+r"""Anchor spectral clustering: multi-view spectral clustering in linear time through
+bipartite anchor graphs.
+
+Per view :math:`v`: :math:`m` anchors :math:`\mathbf{U}_v` by k-means on a subsample
+(:func:`~mvgraph.graphs.select_anchors`) and the CAN anchor graph :math:`\mathbf{S}_v`,
+:math:`k` non-zeros a row (:func:`~mvgraph.graphs.anchor_graph`). The graphs are fused,
+:math:`\mathbf{G} = \sum_v w_v \mathbf{S}_v\mathbf{D}_v^{-1}\mathbf{S}_v^\top`, and its
+:math:`c` leading eigenvectors are found through the :math:`M \times M` side
+(:func:`~mvgraph.graphs.anchor_spectral_embedding`, :math:`M = Vm`); rows are scaled to unit
+norm (Ng, Jordan and Weiss) and clustered by k-means. Time is :math:`O(nmd)` for the
+anchor search plus :math:`O(nV^2k^2 + nVkc)`, memory :math:`O(nVk + nc)` beside the data,
+and the views are scaled one at a time. The construction is that of the anchor-graph
+multi-view methods (LMVSC, Kang et al., AAAI 2020; SFMC, Li et al., TPAMI 2020): a bipartite
+graph per view, fused, and a spectral embedding from the small side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import Tensor
+
+from mvgraph.cluster import kmeans
+from mvgraph.data.scalers import ScaledViews
+from mvgraph.graphs import AnchorRows, anchor_spectral_embedding, select_anchors
+from mvgraph.graphs.spectral import VIEW_WEIGHTINGS
+from mvgraph.models.base import MultiViewClusterer, views_to_tensors
+from mvgraph.utils import resolve_device
+from mvgraph.utils.validation import check_int
+
+# The anchors' k-means runs ANCHOR_ITERATIONS Lloyd iterations on at most
+# ANCHOR_POINTS_PER_CENTROID points per anchor (anchors only need to cover the data), the
+# embedding's on at most EMBEDDING_POINTS_PER_CENTROID points per cluster; every point is
+# then assigned.
+ANCHOR_POINTS_PER_CENTROID = 16
+ANCHOR_ITERATIONS = 10
+EMBEDDING_POINTS_PER_CENTROID = 1024
+
+
+class AnchorSpectral(MultiViewClusterer):
+    r"""Multi-view spectral clustering on fused bipartite anchor graphs (module docs).
+
+    The defaults, :math:`m = 1000` anchors per view, :math:`k = 10` anchors per sample and
+    the learned (``"smoothness"``) view weights, were chosen on the tuning half of
+    ``benchmarks/PROTOCOL.md`` (seeds 0–1, ``anchor-spectral-screen.md`` and
+    ``anchor-spectral-screen-weights.md`` in ``benchmarks/results``): mean ACC 72.4 over
+    its 11 sets with 8 at or above the floor (whose mean is 70.1), against 72.6 and 7 for
+    uniform weights with :math:`k = 15`, 71.6 and 7 with :math:`k = 10`, and 62.7–70.6
+    with :math:`k \le 7`. Fewer anchors per sample keep thin manifolds apart (the rings of
+    :func:`~mvgraph.data.make_multiview_manifolds` want :math:`k \le 7`); the real sets
+    want the smoother graph.
+
+    Args:
+        n_clusters: number of clusters :math:`c` (also the embedding's width).
+        n_anchors: anchors per view :math:`m` (at most :math:`n`).
+        n_neighbors: anchors per sample :math:`k` (at most :math:`m - 1`).
+        view_weights: ``"uniform"`` or ``"smoothness"`` (AMGL's learned weights, see
+            :func:`~mvgraph.graphs.anchor_spectral_embedding`).
+        scaler: per-view scaling, see :class:`~mvgraph.data.ViewScaler`.
+        n_init: k-means restarts on the embedding.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``; on CUDA the anchor search and
+            the k-means run in torch.
+        random_state: seed of the anchors' and the embedding's k-means.
+
+    Attributes:
+        labels_: cluster of every training sample, ``[n]``.
+        embedding_: the row-normalised spectral embedding, ``[n, c]``.
+        cluster_centers_: its k-means centroids, ``[c, c]``.
+        anchors_: the anchors of every view, ``[m, d_v]`` each.
+        eigenvalues_: the :math:`c` leading eigenvalues of the fused graph.
+        view_weights_: the weight :math:`w_v` of every view.
+        history_: empty; nothing is trained.
+    """
+
+    reads_one_view_at_a_time = True
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        n_anchors: int = 1000,
+        n_neighbors: int = 10,
+        view_weights: str = "smoothness",
+        scaler: str = "auto",
+        n_init: int = 10,
+        device: str = "auto",
+        random_state: int | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.n_anchors = n_anchors
+        self.n_neighbors = n_neighbors
+        self.view_weights = view_weights
+        self.scaler = scaler
+        self.n_init = n_init
+        self.device = device
+        self.random_state = random_state
+
+    def _fit(self, views: ScaledViews, labels: np.ndarray | None) -> None:
+        check_int("n_anchors", self.n_anchors, least=2)
+        check_int("n_neighbors", self.n_neighbors, least=1)
+        check_int("n_init", self.n_init, least=1)
+        if self.view_weights not in VIEW_WEIGHTINGS:
+            raise ValueError(f"view_weights must be one of {', '.join(VIEW_WEIGHTINGS)}; got "
+                             f"{self.view_weights!r}")
+        m = min(self.n_anchors, views.n_samples)
+        if self.n_neighbors >= m:
+            raise ValueError(f"n_neighbors must be less than the anchors per view, "
+                             f"min(n_anchors, n) = {m}; got {self.n_neighbors}")
+        self.device_ = resolve_device(self.device)
+        seed = (int(np.random.default_rng().integers(2**31 - 1)) if self.random_state is None
+                else int(self.random_state))
+        self.anchors_, rows = [], []
+        for v in range(len(views)):
+            x = views_to_tensors([views[v]], self.device_)[0]  # scaled on reading
+            anchors = select_anchors(x, m, random_state=seed + v, max_iter=ANCHOR_ITERATIONS,
+                                     max_points_per_centroid=ANCHOR_POINTS_PER_CENTROID)
+            rows.append(AnchorRows.from_points(x, anchors, self.n_neighbors))
+            self.anchors_.append(anchors)
+            del x
+        embedding, self.spectral_ = anchor_spectral_embedding(rows, self.n_clusters,
+                                                              weights=self.view_weights)
+        del rows
+        embedding = _unit_rows(embedding)
+        result = kmeans(embedding, self.n_clusters, n_init=self.n_init, random_state=seed,
+                        max_points_per_centroid=EMBEDDING_POINTS_PER_CENTROID)
+        self.labels_ = _numpy(result.labels)
+        self.cluster_centers_ = _numpy(result.centroids)
+        self.embedding_ = _numpy(embedding)
+        self.eigenvalues_ = self.spectral_.eigenvalues.numpy()
+        self.view_weights_ = self.spectral_.weights.numpy()
+        self.history_: list[dict] = []
+
+    def _embed(self, views: list) -> np.ndarray:
+        tensors = views_to_tensors(views, self.device_)
+        rows = [AnchorRows.from_points(x, anchors, self.n_neighbors)
+                for x, anchors in zip(tensors, self.anchors_, strict=True)]
+        return _numpy(_unit_rows(self.spectral_.transform(rows)))
+
+    def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
+        """The anchor search of one block of :math:`2^{20}` rows (distances and indices of
+        :math:`k + 1` anchors, the edge list), the :math:`V` graphs kept (int32 anchor and
+        float32 weight per edge), the Gram matrix (float64, three copies during the
+        eigendecomposition), the embedding with its normalised copy and k-means work
+        arrays, and 150 MiB for the runtime's buffers."""
+        k = self.n_neighbors
+        block = min(n, 2**20)  # the rows of AnchorRows.from_points' blocks
+        total = len(dims) * min(self.n_anchors, n)
+        return {"anchor search": block * ((k + 1) * 12 + k * 24),
+                "graphs": len(dims) * n * k * 8,
+                "gram": 3 * 8 * total * total,
+                "embedding": 3 * 4 * n * self.n_clusters,
+                "runtime": 150 * 2**20}
+
+
+def _unit_rows(x: Tensor) -> Tensor:
+    """Rows scaled to unit Euclidean norm (zero rows stay zero)."""
+    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def _numpy(x: Tensor | np.ndarray) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from mvgraph.benchmark import (
-    TABLE_METRICS,
     environment,
     preset_is_current,
     published_results,
@@ -31,6 +30,7 @@ from mvgraph.benchmark import (
     write_report,
 )
 from mvgraph.experiment import load_data, parse_params, run
+from mvgraph.metrics import METRIC_COLUMNS
 
 
 def published_ablation(method: str, dataset: str, param: str) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def published_ablation(method: str, dataset: str, param: str) -> dict[str, Any]:
 
 def markdown_table(report: Mapping[str, Any]) -> str:
     """Mean ± std (in %) per value, with the paper's row beside it."""
-    labels = [label for _, label in TABLE_METRICS]
+    labels = [label for _, label in METRIC_COLUMNS]
     lines = [
         f"`{report['method']}` on `{report['dataset']}`, {report['seeds']} seeds, by "
         f"`{report['param']}`" + (f"; also set: {report['params']}" if report["params"] else ""),
@@ -52,7 +52,7 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     for row in report["summary"]:
         cells = [f"`{row['value']}`"] + [
             f"{100 * row[key]:.2f} ± {100 * row[f'{key}_std']:.2f}" if key in row else "-"
-            for key, _ in TABLE_METRICS
+            for key, _ in METRIC_COLUMNS
         ]
         cells.append(f"{row['seconds']:.1f}")
         paper = row.get("published")

@@ -48,9 +48,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 
 
 class FromPretrained(DMAC):
-    """DMAC whose network starts as a copy of ``pretrained`` (set after construction)."""
-
-    pretrained: torch.nn.Module
+    """DMAC whose network starts as a copy of ``pretrained``, an attribute set after
+    construction (not a hyper-parameter, so not declared)."""
 
     def _build(self, dims: list[int]) -> torch.nn.Module:
         return copy.deepcopy(self.pretrained)

@@ -25,13 +25,12 @@ import torch
 from mvgraph import __version__
 from mvgraph.data import MultiViewData, dataset_info
 from mvgraph.experiment import applied_preset, load_data, run
+from mvgraph.metrics import METRIC_COLUMNS
 from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_write, memory_limit
 
 Task = tuple[str, str, int]  # (method, dataset spec, seed)
 SUMMARY_METRICS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro")
-TABLE_METRICS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
-                 ("fscore", "F"))
 
 # The two halves of benchmarks/PROTOCOL.md: defaults are chosen on "tuning" only.
 PROTOCOL_HALVES: dict[str, list[str]] = {
@@ -302,7 +301,7 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     second table.
     """
     diagnostic = any("best_epoch_acc" in row for row in report["summary"])
-    header = ["method", "dataset", "seeds"] + [label for _, label in TABLE_METRICS]
+    header = ["method", "dataset", "seeds"] + [label for _, label in METRIC_COLUMNS]
     header += ["time (s)", "published"]
     if diagnostic:
         header.append("best-epoch ACC (diagnostic)")
@@ -315,7 +314,7 @@ def markdown_table(report: Mapping[str, Any]) -> str:
                 f"{key}={value!r}" for key, value in row["preset"].items()))
             dataset += " (preset)"
         cells = [row["method"], dataset, str(len(row["seeds"]))]
-        for key, _ in TABLE_METRICS:
+        for key, _ in METRIC_COLUMNS:
             cells.append(
                 f"{100 * row[key]:.2f} ± {100 * row[f'{key}_std']:.2f}" if key in row else "-"
             )
@@ -333,13 +332,13 @@ def markdown_table(report: Mapping[str, Any]) -> str:
         lines += ["", f"Metrics averaged over {runs} k-means runs (n_init=10) of each seed's "
                   "final embedding, then mean ± std over seeds:", "",
                   "| method | dataset | seeds | " + " | ".join(
-                      label for _, label in TABLE_METRICS) + " |",
-                  "|" + "---|" * (3 + len(TABLE_METRICS))]
+                      label for _, label in METRIC_COLUMNS) + " |",
+                  "|" + "---|" * (3 + len(METRIC_COLUMNS))]
         for row in averaged:
             average = row["kmeans_average"]
             cells = [row["method"], row["dataset"], str(len(row["seeds"]))] + [
                 f"{100 * average[key]:.2f} ± {100 * average[f'{key}_std']:.2f}"
-                if key in average else "-" for key, _ in TABLE_METRICS
+                if key in average else "-" for key, _ in METRIC_COLUMNS
             ]
             lines.append("| " + " | ".join(cells) + " |")
     if presets:
@@ -352,7 +351,7 @@ def _format_published(published: Mapping[str, Any] | None) -> str:
         return "-"
     parts = [
         f"{label} {100 * published[key]:.2f}"
-        for key, label in (*TABLE_METRICS, ("f1_macro", "F1"))
+        for key, label in (*METRIC_COLUMNS, ("f1_macro", "F1"))
         if isinstance(published.get(key), (int, float))
     ]
     text = ", ".join(parts)

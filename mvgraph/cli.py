@@ -245,13 +245,13 @@ def _datasets() -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from mvgraph.experiment import (
-        METRIC_COLUMNS,
         format_metrics_table,
         load_data,
         parse_params,
         run,
         write_run,
     )
+    from mvgraph.metrics import METRIC_COLUMNS
     from mvgraph.models import get_method
     from mvgraph.utils import deterministic_mode, memory_limit
 

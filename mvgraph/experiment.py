@@ -18,7 +18,7 @@ import numpy as np
 from mvgraph import __version__
 from mvgraph.cluster import kmeans
 from mvgraph.data import MultiViewData, load_dataset, load_views, make_multiview_blobs
-from mvgraph.metrics import METRIC_KEYS, evaluate
+from mvgraph.metrics import METRIC_COLUMNS, METRIC_KEYS, evaluate
 from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_save_npy
 
@@ -173,29 +173,6 @@ class RunResult:
         }
 
 
-def check_param_types(params: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
-    """Raise ``ValueError`` naming the parameter when a value's type cannot be that of its
-    default: an integer parameter given a non-integer, a number a non-number, a flag a
-    non-flag. Other parameters (a default that is ``None``, a string such as ``"auto"``
-    that also admits numbers, a container) are left to the estimator's own checks."""
-    for name, value in params.items():
-        default = defaults[name]
-        is_flag = isinstance(value, bool)
-        is_int = isinstance(value, (int, np.integer)) and not is_flag
-        if isinstance(default, bool):
-            ok, expected = is_flag, "True or False"
-        elif isinstance(default, (int, np.integer)):
-            ok, expected = is_int, "an integer"
-        elif isinstance(default, (float, np.floating)):
-            ok, expected = is_int or isinstance(value, (float, np.floating)), "a number"
-        else:
-            continue
-        if not ok:
-            raise ValueError(
-                f"parameter {name} must be {expected} (default {default!r}); got {value!r}"
-            )
-
-
 def applied_preset(
     method: str, dataset: str, params: Mapping[str, Any] | None, use_preset: bool = True
 ) -> dict[str, Any]:
@@ -226,8 +203,9 @@ def run(
     fitted embedding over that many k-means runs (seeded from ``seed``).
 
     ``n_clusters`` may also come as a parameter (not both, unless equal); ``random_state``
-    is ``seed`` and cannot. Parameter values must have their defaults' types
-    (:func:`check_param_types`).
+    is ``seed`` and cannot. Every value must follow its parameter's rule
+    (:meth:`~mvgraph.models.base.MultiViewClusterer.check_parameters`), checked before the
+    fit starts.
     """
     estimator_class = get_method(method)
     params = dict(params or {})
@@ -237,7 +215,6 @@ def run(
         raise ValueError(
             f"unknown parameter(s) {unknown} for method {method!r}; valid: {sorted(known)}"
         )
-    check_param_types(params, known)
     if "random_state" in params:
         raise ValueError("random_state is the run's seed (--seed, --seeds); it cannot be set "
                          f"as a parameter; got random_state={params['random_state']!r}")
@@ -252,6 +229,7 @@ def run(
             raise ValueError("n_clusters is required when the data has no labels")
         n_clusters = data.n_classes
     estimator = estimator_class(**{**params, "n_clusters": n_clusters, "random_state": seed})
+    estimator.check_parameters()
     start = time.perf_counter()
     estimator.fit(data)
     seconds = time.perf_counter() - start
@@ -346,10 +324,6 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
         atomic_save_json({name: value.tolist() for name, value in result.view_values.items()},
                          out / "views.json")
     return out
-
-
-METRIC_COLUMNS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
-                  ("fscore", "F"))
 
 
 def format_metrics_table(records: Sequence[Mapping[str, Any]]) -> str:

@@ -194,36 +194,7 @@ def test_presets_apply_per_dataset_and_can_be_switched_off(tmp_path, capsys, mon
     assert code == 0 and metrics["preset"] == {} and metrics["scaler"] == "auto"
 
 
-def test_best_epoch_diagnostic_is_recorded_beside_the_final_metrics():
-    from mvgraph.experiment import best_epoch_metrics
-
-    history = [
-        {"phase": "pretrain", "epoch": 0, "acc": 0.9},
-        {"phase": "main", "epoch": 0, "acc": 0.5, "nmi": 0.7},
-        {"phase": "main", "epoch": 1, "loss": 1.0},
-        {"phase": "main", "epoch": 2, "acc": 0.6, "nmi": 0.4},
-    ]
-    assert best_epoch_metrics(history) == {"acc": 0.6, "nmi": 0.7}
-    assert best_epoch_metrics(history[:2]) == {}
-    assert best_epoch_metrics([]) == {}
-
-
-def test_kmeans_average_is_the_mean_of_seeded_runs(tmp_path, capsys):
-    from mvgraph.cluster import kmeans
-    from mvgraph.experiment import kmeans_average
-    from mvgraph.metrics import evaluate
-
-    generator = np.random.default_rng(0)
-    embedding = np.concatenate([generator.normal(c, 1.2, size=(40, 2)) for c in (0, 3, 6)])
-    labels = np.repeat(np.arange(3), 40)
-    average = kmeans_average(embedding, labels, 3, runs=4, n_init=1, random_state=7)
-    seeds = np.random.default_rng(7).integers(0, 2**31 - 1, size=4)
-    accs = [evaluate(labels, kmeans(embedding, 3, n_init=1, random_state=int(s)).labels)["acc"]
-            for s in seeds]
-    assert average["runs"] == 4 and average["acc"] == pytest.approx(np.mean(accs))
-    with pytest.raises(ValueError, match="runs"):
-        kmeans_average(embedding, labels, 3, runs=0)
-
+def test_kmeans_runs_are_averaged_in_bench_and_fit(tmp_path, capsys):
     code, stdout, _ = run_cli(capsys, "bench", "--methods", "concat-kmeans", "--datasets",
                               "synthetic:n=120,views=2,clusters=3", "--seeds", "2",
                               "--kmeans-runs", "3", "--name", "avg", "--out", str(tmp_path))
@@ -263,8 +234,8 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--data", "synthetic:n=abc"],
      "synthetic option n must be an integer; got 'abc' in 'synthetic:n=abc'"),
-    (["--set", "n_init=abc"], "parameter n_init must be an integer (default 10); got 'abc'"),
-    (["--set", "n_init=2.5"], "parameter n_init must be an integer (default 10); got 2.5"),
+    (["--set", "n_init=abc"], "n_init must be an integer >= 1; got 'abc'"),
+    (["--set", "n_init=2.5"], "n_init must be an integer >= 1; got 2.5"),
     (["--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
     (["--seed", "x"], "argument --seed: expected an integer >= 0; got 'x'"),
     (["--clusters", "0"], "argument --clusters: expected an integer >= 1; got '0'"),
@@ -277,7 +248,7 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
     (["--max-memory", "lots"], "argument --max-memory: a memory size must be a positive "
                                "number with an optional unit"),
     (["--resume"], "--checkpoint and --resume: concat-kmeans has no training to checkpoint"),
-    (["--set", "max_iter=many"], "parameter max_iter must be an integer (default 100)"),
+    (["--set", "max_iter=many"], "max_iter must be an integer >= 1; got 'many'"),
 ])
 def test_bad_arguments_get_one_line_naming_them(tmp_path, capsys, arguments, message):
     # a repeated option takes its last value

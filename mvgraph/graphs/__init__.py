@@ -8,9 +8,12 @@ from mvgraph.graphs.can import (
     can_graph,
     can_neighbors,
     can_weights,
+    unit_diagonal_can,
+    unit_diagonal_can_graph,
 )
 from mvgraph.graphs.knn import knn_graph
 from mvgraph.graphs.neighbors import nearest_neighbors
+from mvgraph.graphs.pairs import average_graphs
 from mvgraph.graphs.relation import gaussian_relation
 from mvgraph.graphs.spectral import AnchorRows, AnchorSpectralEmbedding, anchor_spectral_embedding
 
@@ -21,6 +24,7 @@ __all__ = [
     "GraphBlocks",
     "adaptive_neighbor_weights",
     "anchor_graph",
+    "average_graphs",
     "anchor_spectral_embedding",
     "can_graph",
     "can_neighbors",
@@ -29,4 +33,6 @@ __all__ = [
     "knn_graph",
     "nearest_neighbors",
     "select_anchors",
+    "unit_diagonal_can",
+    "unit_diagonal_can_graph",
 ]

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.utils import to_undirected
+from torch_geometric.utils import add_self_loops, coalesce, remove_self_loops, to_undirected
 
 from mvgraph.graphs.neighbors import (
     as_points,
@@ -33,7 +33,7 @@ from mvgraph.graphs.neighbors import (
     resolve_backend,
     search_points,
 )
-from mvgraph.graphs.pairs import TABLE_FACTOR
+from mvgraph.graphs.pairs import TABLE_FACTOR, find_pairs
 
 CUTOFFS = ("k_plus_1", "kth")
 
@@ -208,6 +208,49 @@ def can_neighbors(
     if points.requires_grad:
         distances = _PairSquaredDistances.apply(points, selected, distances)
     return selected[:, :k], adaptive_neighbor_weights(distances, k, cutoff=cutoff)
+
+
+def unit_diagonal_can(x: Tensor, k: int, *, cutoff: str = "kth") -> tuple[Tensor, Tensor]:
+    r"""Sparse symmetric CAN graph of a batch with unit diagonal,
+    :math:`\tfrac12(\mathbf{P} + \mathbf{P}^\top) + \mathbf{I}` with :math:`\mathbf{P}`
+    from :func:`~mvgraph.graphs.can_neighbors` (zero diagonal): the reference code's
+    "diagonal set to 1, then symmetrise". Differentiable in ``x``.
+
+    Returns:
+        ``(edge_index [2, E], edge_weight [E])`` on the batch positions, every pair once:
+        the :math:`Bk` selected pairs :math:`(i, j)`, the reverse :math:`(j, i)` of those
+        :math:`j` did not select, and the :math:`B` self loops.
+    """
+    neighbors, weights = can_neighbors(x, k, cutoff=cutoff)
+    b, width = neighbors.shape
+    rows = torch.arange(b, device=neighbors.device)
+    centres = rows.repeat_interleave(width)
+    ends = neighbors.reshape(-1)
+    weights = weights.reshape(-1)
+    # does j select i as well? find the pair (j, i) among the selected pairs
+    partner = find_pairs(centres * b + ends, ends * b + centres, b * b)
+    mutual = partner >= 0
+    back = weights.index_select(0, partner.clamp_min(0)) * mutual  # P_ji
+    symmetric = 0.5 * (weights + back)
+    single = ~mutual
+    edge_index = torch.stack([
+        torch.cat([ends, centres[single], rows]),
+        torch.cat([centres, ends[single], rows]),
+    ])
+    ones = torch.ones(b, dtype=symmetric.dtype, device=symmetric.device)
+    return edge_index, torch.cat([symmetric, symmetric[single], ones])
+
+
+def unit_diagonal_can_graph(
+    x: Tensor, k: int, *, cutoff: str = "kth"
+) -> tuple[Tensor, Tensor]:
+    r"""The graph of :func:`unit_diagonal_can` over all rows of ``x`` by neighbour search
+    (:func:`~mvgraph.graphs.can_graph`, no gradient), coalesced."""
+    n = x.shape[0]
+    edge_index, edge_weight = can_graph(x, k, symmetrize=True, cutoff=cutoff)
+    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
+    return coalesce(edge_index, edge_weight, n)
 
 
 class _PairSquaredDistances(torch.autograd.Function):

@@ -3,7 +3,8 @@ r"""Lookup of node pairs in an edge list.
 Sparse graph code keeps asking where a pair :math:`(i, j)` sits in an edge list, if it is
 there at all (is an edge mutual, which edges do two graphs share), and what the inner
 product of its two rows is. Encoded as the key :math:`i n + j < n^2`, a pair is found by
-:func:`find_pairs`; :func:`pair_inner_products` gives the products, many pairs at once.
+:func:`find_pairs`; :func:`pair_inner_products` gives the products, many pairs at once,
+and :func:`average_graphs` the edges of the mean of two graphs.
 """
 
 from __future__ import annotations
@@ -72,3 +73,34 @@ def pair_inner_products(x: Tensor, first: Tensor, second: Tensor) -> Tensor:
     if n * n <= TABLE_FACTOR * first.numel():
         return (x @ x.T).reshape(-1).index_select(0, first * n + second)
     return (x.index_select(0, first) * x.index_select(0, second)).sum(1)
+
+
+def average_graphs(
+    fixed: tuple[Tensor, Tensor], joint: tuple[Tensor, Tensor], num_nodes: int
+) -> tuple[Tensor, Tensor]:
+    r"""The edges of :math:`\tfrac12(\mathbf{G}^s + \bar{\mathbf{G}})` (Eq. 9): those of
+    :math:`\mathbf{G}^s`, then those of :math:`\bar{\mathbf{G}}`, the pairs both graphs
+    hold being weighted once, on the first, and 0 on the second (a zero weight adds
+    nothing to :func:`~mvgraph.losses.vcr_loss`).
+
+    Args:
+        fixed: coalesced edges of :math:`\mathbf{G}^s`, sorted by
+            ``edge_index[0] * num_nodes + edge_index[1]`` (as
+            :meth:`~mvgraph.graphs.GraphBlocks.block` returns them).
+        joint: coalesced edges of :math:`\bar{\mathbf{G}}`, any order; differentiable.
+        num_nodes: the batch size.
+    """
+    fixed_index, fixed_weight = fixed
+    joint_index, joint_weight = joint
+    fixed_keys = fixed_index[0] * num_nodes + fixed_index[1]
+    joint_keys = joint_index[0] * num_nodes + joint_index[1]
+    position = find_pairs(fixed_keys, joint_keys, num_nodes * num_nodes, sorted_keys=True)
+    shared = position >= 0
+    # a shared joint edge adds its weight to the fixed one (a dummy slot takes the others)
+    slot = torch.where(shared, position, torch.full_like(position, fixed_keys.numel()))
+    on_fixed = torch.zeros(
+        fixed_keys.numel() + 1, dtype=joint_weight.dtype, device=joint_weight.device
+    ).index_add(0, slot, joint_weight)[:-1]
+    edge_index = torch.cat([fixed_index, joint_index], dim=1)
+    edge_weight = torch.cat([0.5 * (fixed_weight + on_fixed), 0.5 * joint_weight * ~shared])
+    return edge_index, edge_weight

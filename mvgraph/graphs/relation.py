@@ -37,6 +37,8 @@ def gaussian_relation(z: Tensor, sigma: float = 1.0) -> Tensor:
         raise ValueError(f"sigma must be a finite number > 0; got {sigma!r}")
     points = points - points.mean(0)  # translation-invariant; reduces cancellation
     sq = points.pow(2).sum(1)
-    distances = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * points @ points.t()).clamp_min(0.0)
+    gram = points @ points.t()
+    gram = 0.5 * (gram + gram.t())  # a matrix product need not round symmetrically
+    distances = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * gram).clamp_min(0.0)
     diagonal = torch.eye(points.shape[0], dtype=torch.bool, device=points.device)
     return torch.exp(distances.masked_fill(diagonal, 0.0) / -sigma)

@@ -6,6 +6,7 @@ from mvgraph.losses.contrastive import (
     info_nce,
     marginal_entropy_gap,
     nt_xent,
+    view_aware_cluster_loss,
 )
 from mvgraph.losses.ddc import cs_divergence, ddc_kernel, ddc_loss, ddc_terms
 from mvgraph.losses.dec import dec_loss, dec_target, student_t_assignment
@@ -42,6 +43,7 @@ __all__ = [
     "student_t_assignment",
     "vcr_loss",
     "view_distance",
+    "view_aware_cluster_loss",
     "view_distances",
     "view_weights",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from mvgraph.utils.validation import check_matrix, check_same_width
+
 
 def anchor_entropy(z: Tensor, anchors: Tensor) -> Tensor:
     r"""Mean row entropy of the Student-t (:math:`\nu = 1`) sample→anchor similarities.
@@ -40,13 +42,7 @@ def anchor_entropy(z: Tensor, anchors: Tensor) -> Tensor:
         - **anchors:** :math:`(m, d)`
         - **output:** :math:`()`
     """
-    _check_matrix(z, "z")
-    _check_matrix(anchors, "anchors")
-    if z.shape[1] != anchors.shape[1]:
-        raise ValueError(
-            f"z [n, d] and anchors [m, d] must share d; got shapes {tuple(z.shape)} "
-            f"and {tuple(anchors.shape)}"
-        )
+    check_same_width("z", z, "anchors", anchors)
     squared = (
         z.pow(2).sum(1, keepdim=True) - 2.0 * z @ anchors.T + anchors.pow(2).sum(1)
     ).clamp_min(0.0)
@@ -89,8 +85,8 @@ def mutual_information(p_a: Tensor, p_b: Tensor, eps: float = 1e-10) -> Tensor:
         - **p_a, p_b:** :math:`(m, c)`
         - **output:** :math:`()`
     """
-    _check_matrix(p_a, "p_a")
-    _check_matrix(p_b, "p_b")
+    check_matrix("p_a", p_a)
+    check_matrix("p_b", p_b)
     if p_a.shape != p_b.shape:
         raise ValueError(
             f"p_a and p_b must have the same shape [m, c]; got {tuple(p_a.shape)} "
@@ -102,9 +98,3 @@ def mutual_information(p_a: Tensor, p_b: Tensor, eps: float = 1e-10) -> Tensor:
     cols = joint.sum(0, keepdim=True).clamp_min(eps)
     joint = joint.clamp_min(eps)
     return (joint * (joint.log() - rows.log() - cols.log())).sum()
-
-
-def _check_matrix(x: Tensor, name: str) -> None:
-    if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a non-empty 2-d tensor; got {shape}")

@@ -12,16 +12,20 @@ softmax cross-entropy:
   (MFLVC's label loss, RAV's cluster-level contrast);
 
 plus :func:`marginal_entropy_gap`, the balance regulariser that goes with the cluster
-level contrast.
+level contrast, and :func:`view_aware_cluster_loss`, RAV's weighted sum of cluster level
+contrasts over pairs of views.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from mvgraph.utils.validation import check_matrix, check_number
 
 
 def info_nce(anchors: Tensor, candidates: Tensor, temperature: float = 0.5) -> Tensor:
@@ -117,24 +121,50 @@ def marginal_entropy_gap(q: Tensor) -> Tensor:
         - **q:** :math:`(B, K)`, non-negative
         - **output:** :math:`()`
     """
-    if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
-        raise ValueError(f"q must be a non-empty 2-d tensor [B, K]; got {tuple(q.shape)}")
+    check_matrix("q", q, "[B, K]")
     r = q.sum(0)
     r = r / r.sum()
     return math.log(q.shape[1]) + torch.special.xlogy(r, r).sum()
 
 
+def view_aware_cluster_loss(
+    assignments: Sequence[Tensor], weights: Tensor, temperature: float = 0.5
+) -> Tensor:
+    r"""The contrastive part of RAV's :math:`\mathcal{L}_Q`,
+    :math:`\frac{1}{2}\sum_v\sum_{u\ne v}\bar w_{vu}\,\ell_c^{(v,u)}` with
+    :math:`\bar w_{vu} = \frac{1}{2}(w^{(v,u)} + w^{(u,v)})`.
+
+    :math:`\ell_c^{(v,u)}` (paper, Design 2) contrasts column :math:`j` of
+    :math:`\mathbf{Q}^v` with the :math:`2K` columns of :math:`\mathbf{Q}^v` and
+    :math:`\mathbf{Q}^u`, itself removed; :math:`\frac{1}{2}(\ell_c^{(v,u)} +
+    \ell_c^{(u,v)})` is :func:`~mvgraph.losses.cluster_contrastive`, so the sum is
+    :math:`\sum_{v<u}\bar w_{vu}\,\text{cluster\_contrastive}(\mathbf{Q}^v, \mathbf{Q}^u)`.
+
+    Shapes:
+        - **assignments:** :math:`V` tensors :math:`(B, K)`
+        - **weights:** :math:`(V, V)`, :math:`w^{(v,u)}` in row :math:`v`
+        - **output:** :math:`()`
+    """
+    count = len(assignments)
+    if weights.shape != (count, count):
+        raise ValueError(
+            f"weights must be [V, V] = [{count}, {count}] for {count} views; "
+            f"got {tuple(weights.shape)}"
+        )
+    pair_weights = 0.5 * (weights + weights.T)
+    return sum(
+        pair_weights[v, u] * cluster_contrastive(assignments[v], assignments[u], temperature)
+        for v in range(count)
+        for u in range(v + 1, count)
+    )
+
+
 def _check_pair(a: Tensor, b: Tensor, name_a: str, name_b: str, temperature: float) -> None:
-    for name, x in ((name_a, a), (name_b, b)):
-        if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name} must be a non-empty 2-d tensor [B, d]; got {shape}")
+    check_matrix(name_a, a, "[B, d]")
+    check_matrix(name_b, b, "[B, d]")
     if a.shape != b.shape:
         raise ValueError(
             f"{name_a} and {name_b} must have the same shape [B, d]; got {tuple(a.shape)} "
             f"and {tuple(b.shape)}"
         )
-    if isinstance(temperature, bool) or not (
-        isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0
-    ):
-        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
+    check_number("temperature", temperature, positive=True)

@@ -30,10 +30,10 @@ narrower.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
+
+from mvgraph.utils.validation import check_matrix, check_number
 
 EPSILON = 1e-9
 
@@ -53,8 +53,8 @@ def ddc_kernel(hidden: Tensor, rel_sigma: float = 0.15, eps: float = EPSILON) ->
         - **hidden:** :math:`(B, d)`
         - **output:** :math:`(B, B)`, symmetric, ones on the diagonal
     """
-    _check_matrix(hidden, "hidden")
-    _check_positive(rel_sigma, "rel_sigma")
+    check_matrix("hidden", hidden)
+    check_number("rel_sigma", rel_sigma, positive=True)
     squared = hidden.pow(2).sum(1)
     distances = (squared[:, None] + squared[None, :] - 2.0 * hidden @ hidden.T).clamp_min(0.0)
     diagonal = torch.eye(hidden.shape[0], dtype=torch.bool, device=hidden.device)
@@ -81,7 +81,7 @@ def cs_divergence(assignments: Tensor, kernel: Tensor, eps: float = EPSILON) -> 
         - **kernel:** :math:`(B, B)`
         - **output:** :math:`()`
     """
-    _check_matrix(assignments, "assignments")
+    check_matrix("assignments", assignments)
     n, k = assignments.shape
     if k < 2:
         raise ValueError(f"assignments must have at least 2 columns (clusters); got {k}")
@@ -112,7 +112,7 @@ def ddc_terms(
         - **hidden:** :math:`(B, d)`
         - **output:** three scalars
     """
-    _check_matrix(assignments, "assignments")
+    check_matrix("assignments", assignments)
     n, k = assignments.shape
     if n < 2:
         raise ValueError(f"DDC needs a batch of at least 2 rows; got {n}")
@@ -139,16 +139,3 @@ def ddc_loss(assignments: Tensor, hidden: Tensor, rel_sigma: float = 0.15) -> Te
     """
     separability, orthogonality, simplex = ddc_terms(assignments, hidden, rel_sigma)
     return separability + orthogonality + simplex
-
-
-def _check_matrix(x: Tensor, name: str) -> None:
-    if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a non-empty 2-d tensor; got {shape}")
-
-
-def _check_positive(value: float, name: str) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) and math.isfinite(value) and value > 0
-    ):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")

@@ -7,10 +7,10 @@ assignment is minimised with the target held fixed (CONAN Eq. 8).
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
+
+from mvgraph.utils.validation import check_matrix, check_number, check_same_width
 
 _Q_FLOOR = 1e-12
 
@@ -32,19 +32,8 @@ def student_t_assignment(z: Tensor, centroids: Tensor, alpha: float = 1.0) -> Te
         - **centroids:** :math:`(k, d)`
         - **output:** :math:`(n, k)`, rows summing to 1
     """
-    for name, x in (("z", z), ("centroids", centroids)):
-        if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name} must be a non-empty 2-d tensor; got {shape}")
-    if z.shape[1] != centroids.shape[1]:
-        raise ValueError(
-            f"z [n, d] and centroids [k, d] must share d; got {tuple(z.shape)} and "
-            f"{tuple(centroids.shape)}"
-        )
-    if isinstance(alpha, bool) or not (
-        isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0
-    ):
-        raise ValueError(f"alpha must be a finite number > 0; got {alpha!r}")
+    check_same_width("z", z, "centroids", centroids)
+    check_number("alpha", alpha, positive=True)
     squared = (z[:, None, :] - centroids[None, :, :]).pow(2).sum(-1)
     return torch.softmax(-(alpha + 1.0) / 2.0 * torch.log1p(squared / alpha), dim=1)
 
@@ -59,8 +48,7 @@ def dec_target(q: Tensor) -> Tensor:
         - **q:** :math:`(n, k)`, non-negative
         - **output:** :math:`(n, k)`, rows summing to 1
     """
-    if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
-        raise ValueError(f"q must be a non-empty 2-d tensor [n, k]; got {tuple(q.shape)}")
+    check_matrix("q", q, "[n, k]")
     weight = q.pow(2) / q.sum(0).clamp_min(_Q_FLOOR)
     return weight / weight.sum(1, keepdim=True).clamp_min(_Q_FLOOR)
 

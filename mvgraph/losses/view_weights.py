@@ -34,6 +34,8 @@ import ot
 import torch
 from torch import Tensor
 
+from mvgraph.utils.validation import check_same_width
+
 VIEW_DISTANCES = ("paper", "sliced_wasserstein", "emd")
 
 
@@ -45,7 +47,7 @@ def mean_pairwise_distance(a: Tensor, b: Tensor) -> Tensor:
         - **a:** :math:`(m_a, d)`, **b:** :math:`(m_b, d)`
         - **output:** :math:`()`
     """
-    _check_sets(a, b)
+    check_same_width("a", a, "b", b)
     return torch.cdist(a, b, p=1).mean()
 
 
@@ -74,7 +76,7 @@ def view_distance(
     """
     if method not in VIEW_DISTANCES:
         raise ValueError(f"method must be one of {VIEW_DISTANCES}; got {method!r}")
-    _check_sets(a, b)
+    check_same_width("a", a, "b", b)
     if method == "paper":
         return mean_pairwise_distance(a, b)
     if method == "emd":
@@ -141,14 +143,3 @@ def view_weights(distances: Tensor) -> Tensor:
         raise ValueError("distances must be finite")
     self_pairs = torch.eye(distances.shape[0], dtype=torch.bool, device=distances.device)
     return torch.softmax((-distances).masked_fill(self_pairs, -math.inf), dim=1)
-
-
-def _check_sets(a: Tensor, b: Tensor) -> None:
-    for name, x in (("a", a), ("b", b)):
-        if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name} must be a non-empty 2-d tensor [m, d]; got {shape}")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"a and b must have the same width d; got {a.shape[1]} and {b.shape[1]}"
-        )

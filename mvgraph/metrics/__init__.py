@@ -1,6 +1,7 @@
 """Clustering quality against ground-truth labels."""
 
 from mvgraph.metrics.scores import (
+    METRIC_COLUMNS,
     METRIC_KEYS,
     acc,
     ari,
@@ -15,6 +16,7 @@ from mvgraph.metrics.scores import (
 )
 
 __all__ = [
+    "METRIC_COLUMNS",
     "METRIC_KEYS",
     "acc",
     "ari",

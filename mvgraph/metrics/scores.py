@@ -153,6 +153,9 @@ def fscore_pairwise(y_true: Labels, y_pred: Labels) -> float:
 
 
 METRIC_KEYS = ("acc", "nmi", "purity", "ari", "fscore", "f1_macro", "fscore_pairwise")
+# The headline metrics of a results table, with their column labels.
+METRIC_COLUMNS = (("acc", "ACC"), ("nmi", "NMI"), ("purity", "PUR"), ("ari", "ARI"),
+                  ("fscore", "F"))
 
 
 def evaluate(y_true: Labels, y_pred: Labels) -> dict[str, float]:

@@ -23,9 +23,9 @@ from mvgraph.cluster import kmeans
 from mvgraph.data.scalers import ScaledViews
 from mvgraph.graphs import AnchorRows, anchor_spectral_embedding, select_anchors
 from mvgraph.graphs.spectral import VIEW_WEIGHTINGS
-from mvgraph.models.base import MultiViewClusterer, views_to_tensors
+from mvgraph.models.base import MultiViewClusterer, parameter, views_to_tensors
 from mvgraph.utils import resolve_device
-from mvgraph.utils.validation import check_int
+from mvgraph.utils.validation import Integer, Options
 
 # The anchors' k-means runs ANCHOR_ITERATIONS Lloyd iterations on at most
 # ANCHOR_POINTS_PER_CENTROID points per anchor (anchors only need to cover the data), the
@@ -49,58 +49,51 @@ class AnchorSpectral(MultiViewClusterer):
     :func:`~mvgraph.data.make_multiview_manifolds` want :math:`k \le 7`); the real sets
     want the smoother graph.
 
-    Args:
-        n_clusters: number of clusters :math:`c` (also the embedding's width).
-        n_anchors: anchors per view :math:`m` (at most :math:`n`).
-        n_neighbors: anchors per sample :math:`k` (at most :math:`m - 1`).
-        view_weights: ``"uniform"`` or ``"smoothness"`` (AMGL's learned weights, see
-            :func:`~mvgraph.graphs.anchor_spectral_embedding`).
-        scaler: per-view scaling, see :class:`~mvgraph.data.ViewScaler`.
-        n_init: k-means restarts on the embedding.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``; on CUDA the anchor search and
-            the k-means run in torch.
-        random_state: seed of the anchors' and the embedding's k-means.
+    Parameters
+    ----------
+    n_anchors : int
+        Anchors per view :math:`m` (at most :math:`n`).
+    n_neighbors : int
+        Anchors per sample :math:`k` (at most :math:`m - 1`).
+    view_weights : str
+        ``"uniform"`` or ``"smoothness"`` (AMGL's learned weights, see
+        :func:`~mvgraph.graphs.anchor_spectral_embedding`).
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``; on CUDA the anchor search and the k-means
+        run in torch.
+    The shared parameters are those of :class:`~mvgraph.models.base.MultiViewClusterer`
+    (``random_state`` seeds the anchors' and the embedding's k-means).
 
-    Attributes:
-        labels_: cluster of every training sample, ``[n]``.
-        embedding_: the row-normalised spectral embedding, ``[n, c]``.
-        cluster_centers_: its k-means centroids, ``[c, c]``.
-        anchors_: the anchors of every view, ``[m, d_v]`` each.
-        eigenvalues_: the :math:`c` leading eigenvalues of the fused graph.
-        view_weights_: the weight :math:`w_v` of every view.
-        history_: empty; nothing is trained.
+    Attributes
+    ----------
+    embedding_ : ndarray of shape (n, n_clusters)
+        The row-normalised spectral embedding.
+    cluster_centers_ : ndarray of shape (n_clusters, n_clusters)
+        Its k-means centroids.
+    anchors_ : list of Tensor
+        The anchors of every view, ``[m, d_v]`` each.
+    eigenvalues_ : ndarray of shape (n_clusters,)
+        The leading eigenvalues of the fused graph.
+    view_weights_ : ndarray of shape (V,)
+        The weight :math:`w_v` of every view.
+
+    Examples
+    --------
+    >>> from mvgraph.data import make_multiview_blobs
+    >>> data = make_multiview_blobs(60, n_views=2, n_clusters=3, dims=8, random_state=0)
+    >>> model = AnchorSpectral(3, n_anchors=20, n_neighbors=5, random_state=0).fit(data)
+    >>> model.embedding_.shape, model.view_weights_.shape
+    ((60, 3), (2,))
     """
 
     reads_one_view_at_a_time = True
 
-    def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        n_anchors: int = 1000,
-        n_neighbors: int = 10,
-        view_weights: str = "smoothness",
-        scaler: str = "auto",
-        n_init: int = 10,
-        device: str = "auto",
-        random_state: int | None = None,
-    ) -> None:
-        self.n_clusters = n_clusters
-        self.n_anchors = n_anchors
-        self.n_neighbors = n_neighbors
-        self.view_weights = view_weights
-        self.scaler = scaler
-        self.n_init = n_init
-        self.device = device
-        self.random_state = random_state
+    n_anchors: int = parameter(1000, Integer(2))
+    n_neighbors: int = parameter(10, Integer(1))
+    view_weights: str = parameter("smoothness", Options(VIEW_WEIGHTINGS))
+    device: str = parameter("auto")
 
     def _fit(self, views: ScaledViews, labels: np.ndarray | None) -> None:
-        check_int("n_anchors", self.n_anchors, least=2)
-        check_int("n_neighbors", self.n_neighbors, least=1)
-        check_int("n_init", self.n_init, least=1)
-        if self.view_weights not in VIEW_WEIGHTINGS:
-            raise ValueError(f"view_weights must be one of {', '.join(VIEW_WEIGHTINGS)}; got "
-                             f"{self.view_weights!r}")
         m = min(self.n_anchors, views.n_samples)
         if self.n_neighbors >= m:
             raise ValueError(f"n_neighbors must be less than the anchors per view, "

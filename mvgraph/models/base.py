@@ -19,8 +19,9 @@ import math
 import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, dataclass_transform
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +37,7 @@ from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer, load_checkpoint, recalibrate_batch_norm
 from mvgraph.utils import deterministic_mode, resolve_device, seed_everything
 from mvgraph.utils.memory import check_memory
-from mvgraph.utils.validation import check_int
+from mvgraph.utils.validation import Either, Flag, Integer, Options, Real, Rule
 
 ViewsLike = Sequence[Any] | MultiViewData
 
@@ -53,6 +54,19 @@ class DegenerateViewWarning(UserWarning):
     """A training view is constant: every sample has the same row."""
 
 
+def parameter(default: Any, rule: Rule | None = None) -> Any:
+    """Declare a hyper-parameter of an estimator: its default and the :class:`Rule` its
+    values must follow (``None``: any value; the code that reads it checks it).
+
+    An estimator class declares each hyper-parameter once, as an annotated class attribute
+    ``name: type = parameter(default, rule)``; the ``__init__`` that stores them unchanged
+    (keyword-only but for ``n_clusters``, as scikit-learn requires) is generated from the
+    declarations, and ``fit`` checks every value against its rule before any work."""
+    return field(default=default, metadata={"rule": rule})
+
+
+OPTIONAL_SEED = Either((Integer(0), Options((None,))))
+
 # Rows per block when a whole data set is embedded (bounded activation memory).
 EMBED_CHUNK_ROWS = 16384
 # Parameters a fit may be resumed with other values of: they change what is shown or
@@ -60,22 +74,56 @@ EMBED_CHUNK_ROWS = 16384
 RESUMABLE_PARAMS = frozenset({"verbose", "checkpoint_path", "checkpoint_every"})
 
 
+@dataclass_transform(kw_only_default=True, field_specifiers=(parameter,))
+@dataclass(eq=False, repr=False)
 class MultiViewClusterer(ClusterMixin, BaseEstimator):
     """Base of every mvgraph estimator.
 
-    Subclasses store their hyper-parameters in ``__init__`` (unchanged, as
+    Subclasses declare their hyper-parameters as annotated class attributes with
+    :func:`parameter` (every subclass is made a dataclass, so every annotated class
+    attribute is a hyper-parameter; the generated ``__init__`` stores them unchanged, as
     scikit-learn requires), set ``default_scaler`` where their paper prescribes a scaling,
-    and implement ``_fit`` and
-    ``_embed``. After ``fit``: ``labels_`` ``[n]``, ``embedding_``
-    ``[n, e]``, ``history_`` (list of per-epoch records), ``scaler_`` (its ``view_methods_`` say how
-    each view was scaled) and
-    ``n_features_in_views_``.
+    and implement ``_fit`` and ``_embed``. A subclass re-declares a shared parameter to
+    change its default or its rule.
 
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters.
+    scaler : str
+        Per-view scaling (:class:`~mvgraph.data.ViewScaler`); ``"auto"`` is the method's
+        ``default_scaler``.
+    n_init : int
+        k-means restarts wherever labels come from a k-means.
+    random_state : int or None
+        Seed of everything random in the fit (``None``: a fresh one).
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n,)
+        Cluster of every training sample.
+    embedding_ : ndarray of shape (n, e)
+        What the clusters are read from.
+    history_ : list of dict
+        Per-epoch records (empty for a method that does not train).
+    scaler_ : ViewScaler
+        The fitted scaling; its ``view_methods_`` say how each view was scaled.
+    n_features_in_views_ : list of int
+        The dimension of every training view.
+
+    Notes
+    -----
     ``presets`` maps a registry data set name to hyper-parameters that override the
     defaults on that set; the estimator itself never applies them (its defaults are
     its defaults), :func:`mvgraph.experiment.run` (``mvgraph fit`` and ``bench``) does,
     and records that it did.
     """
+
+    n_clusters: int = parameter(8, Integer(1))
+    _: KW_ONLY
+    scaler: str = parameter("auto", Options(tuple(SCALERS)))
+    n_init: int = parameter(10, Integer(1))
+    random_state: int | None = parameter(None, OPTIONAL_SEED)
 
     default_scaler: ClassVar[str] = "auto"
     # For a part of estimate_memory, the setting that lowers it.
@@ -87,24 +135,25 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     # (ViewScaler.transform_lazily), so that one scaled copy exists at a time.
     reads_one_view_at_a_time: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(cls, eq=False, repr=False, kw_only=True)
+
     def fit(self, Xs: ViewsLike, y: Any = None) -> MultiViewClusterer:
         """Learn the clustering of the training views ``Xs`` (``y`` only for metrics).
 
-        Refused before any work (``ValueError``): an unknown ``scaler``, ``n_clusters``
-        not a positive integer, or fewer distinct samples than ``n_clusters`` (the
-        clusters could only split identical samples). A constant view (one that carries
-        nothing to cluster on) raises a :class:`DegenerateViewWarning`; labels that leave
-        clusters empty an :class:`EmptyClustersWarning` (a :class:`CollapseWarning` when
-        they use fewer than half of them). A fit whose :meth:`estimate_memory` exceeds the
-        memory available (or the limit of :func:`mvgraph.utils.memory_limit`) is refused
-        with :class:`~mvgraph.utils.InsufficientMemoryError`, naming the estimate and the
-        setting that lowers it.
+        Refused before any work (``ValueError``): a hyper-parameter its rule does not
+        accept (:meth:`check_parameters`), or fewer distinct samples than ``n_clusters``
+        (the clusters could only split identical samples). A constant view (one that
+        carries nothing to cluster on) raises a :class:`DegenerateViewWarning`; labels that
+        leave clusters empty an :class:`EmptyClustersWarning` (a :class:`CollapseWarning`
+        when they use fewer than half of them). A fit whose :meth:`estimate_memory`
+        exceeds the memory available (or the limit of :func:`mvgraph.utils.memory_limit`)
+        is refused with :class:`~mvgraph.utils.InsufficientMemoryError`, naming the
+        estimate and the setting that lowers it.
         """
+        self.check_parameters()
         data = as_multiview(Xs, y)
-        if self.scaler_method not in SCALERS:
-            raise ValueError(
-                f"scaler must be one of {', '.join(SCALERS)}; got {self.scaler_method!r}"
-            )
         self._check_training_data(data)
         check_memory(self.estimate_memory(data.n_samples, data.dims),
                      f"{type(self).__name__} on {data.n_samples} samples",
@@ -116,6 +165,18 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         self._fit(scale(data.views), data.labels)
         self._warn_empty_clusters()
         return self
+
+    def check_parameters(self) -> None:
+        """Raise ``ValueError`` naming the first hyper-parameter its rule does not accept
+        (what was expected and what came), then any combination the method refuses."""
+        for declared in fields(self):
+            rule = declared.metadata.get("rule")
+            if rule is not None:
+                rule.check(declared.name, getattr(self, declared.name))
+        self._check_combinations()
+
+    def _check_combinations(self) -> None:
+        """Refuse combinations of valid values that cannot be fitted (default: none)."""
 
     def predict(self, Xs: ViewsLike) -> np.ndarray:
         """Cluster labels ``[n]`` of new samples, from the fitted model."""
@@ -138,6 +199,7 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         ``dims`` features, by part, in bytes: the scaled float32 views (``data``; the
         widest one alone for a method that reads one view at a time) and
         what :meth:`_memory_parts` adds for the method."""
+        self.check_parameters()
         scaled = max(dims) if self.reads_one_view_at_a_time else sum(dims)
         return {"data": 4 * n_samples * scaled,
                 **self._memory_parts(int(n_samples), [int(d) for d in dims])}
@@ -151,8 +213,7 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         """The :class:`~mvgraph.data.ViewScaler` method used: the ``scaler`` parameter, or
         for ``scaler="auto"`` the method's ``default_scaler`` (its paper's scaling where the
         paper prescribes one, else ``"auto"``, the per-view rule chosen from the data)."""
-        scaler = getattr(self, "scaler", "auto")
-        return self.default_scaler if scaler == "auto" else scaler
+        return self.default_scaler if self.scaler == "auto" else self.scaler
 
     def _prepare(self, Xs: ViewsLike) -> list:
         check_is_fitted(self, "scaler_")
@@ -168,8 +229,6 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         """Refuse what no clustering into ``n_clusters`` can come from; warn of a constant
         view. Each scan stops as soon as enough distinct rows are found."""
         k = self.n_clusters
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_clusters must be a positive integer; got {k!r}")
         if data.n_samples < 2:
             raise ValueError(f"fit needs at least 2 samples; got {data.n_samples}")
         if k > data.n_samples:
@@ -224,121 +283,157 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     ``_phases`` (how to train it) and ``_forward_embedding`` (the embedding the
     clusters are read from). By default labels are k-means on the embedding
     (``n_init`` restarts) and new samples go to the nearest centroid; methods whose
-    labels come from a clustering head override ``_cluster`` and ``_assign``.
+    labels come from a clustering head override ``_cluster`` and ``_assign``. What a
+    method fits beside the model (anchors, view weights) lives during training in its
+    phases' ``state``, which checkpoints hold, and ``_learned_state`` returns it as
+    fitted attributes, so that restarts keep it with the model it belongs to.
 
-    The subclass ``__init__`` must define ``n_clusters``, ``scaler``, ``device``,
-    ``random_state``, ``verbose`` and may define ``eval_every``, ``n_init``,
-    ``n_restarts``, ``checkpoint_path``, ``checkpoint_every`` and ``deterministic``. What
-    a method fits beside the model (anchors, view weights) lives during training in its
-    phases' ``state``, which checkpoints hold, and becomes fitted attributes in
-    ``_read_phase_states``, so that restarts keep them with the model they belong to.
+    Parameters
+    ----------
+    n_clusters, scaler, n_init, random_state
+        See :class:`MultiViewClusterer`; ``random_state`` seeds the weights, the batches,
+        the method's own draws and the k-means.
+    epochs : int
+        Epochs of the main training phase.
+    lr : float
+        Learning rate of the main training phase.
+    batch_size : int or None
+        Rows per training step (``None``: the full data).
+    n_restarts : int
+        Models trained from different seeds; the one with the lowest final training loss
+        among those whose labels use every cluster is kept, with everything fitted
+        alongside it.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
+    verbose : int or None
+        0 silent; 1 a progress bar per training phase (epochs, loss, time left); ``None``
+        progress bars when the output is a terminal.
+    eval_every : int
+        Epochs between metric evaluations when labels are passed to ``fit`` (0: never).
+    checkpoint_path : str or None
+        File that holds the training state, written atomically every
+        ``checkpoint_every`` optimiser steps, at the end of every phase and on SIGINT or
+        SIGTERM (the step under way finishes, then
+        :class:`~mvgraph.training.TrainingInterrupted` is raised). When it exists, ``fit``
+        resumes from it, after checking that it was written for these parameters and data
+        (``ValueError`` naming what differs), and ends as an uninterrupted fit would.
+    checkpoint_every : int
+        Optimiser steps between checkpoints.
+    deterministic : bool
+        One thread and deterministic kernels only
+        (:func:`~mvgraph.utils.deterministic_mode`), so that the same seed gives
+        byte-identical labels and embedding (slower on several cores).
 
-    Every deep method takes three parameters that do not change what is learnt:
+    Attributes
+    ----------
+    model_ : nn.Module
+        The trained network of the kept restart.
+    cluster_centers_ : ndarray or None
+        The centres labels are read from (k-means centroids by default).
+    restart_losses_ : list of float
+        Final training loss of every restart.
+    restart_cluster_counts_ : list of int
+        Clusters the labels of every restart use.
+    best_restart_ : int
+        Index of the kept restart.
+    restart_seeds_ : list of int
+        Seed of every restart (``random_state`` of an equal single fit).
 
-    - ``checkpoint_path``: file that holds the training state, written atomically every
-      ``checkpoint_every`` optimiser steps, at the end of every phase and on SIGINT or
-      SIGTERM (the step under way finishes, then
-      :class:`~mvgraph.training.TrainingInterrupted` is raised). When it exists, ``fit``
-      resumes from it, after checking that it was written for these parameters and data
-      (``ValueError`` naming what differs), and ends as an uninterrupted fit would.
-    - ``checkpoint_every``: optimiser steps between checkpoints.
-    - ``deterministic``: one thread and deterministic kernels only
-      (:func:`~mvgraph.utils.deterministic_mode`), so that the same seed gives
-      byte-identical labels and embedding (slower on several cores).
-
+    Notes
+    -----
     After training, the running statistics of any batch-norm layer are recomputed on
     the training data with the final weights, running the last phase's loss
     (:func:`~mvgraph.training.recalibrate_batch_norm`), so that the labels and
     predictions, computed in evaluation mode, come from the network that was trained.
     """
 
+    epochs: int = parameter(100, Integer(0))
+    lr: float = parameter(1e-3, Real(positive=True))
+    batch_size: int | None = parameter(256, Either((Integer(1), Options((None,)))))
+    n_restarts: int = parameter(1, Integer(1))
+    device: str = parameter("auto")
+    verbose: int | None = parameter(None, Either((Integer(0), Flag(), Options((None,)))))
+    eval_every: int = parameter(10, Integer(0))
+    checkpoint_path: str | None = parameter(None)
+    checkpoint_every: int = parameter(200, Integer(1))
+    deterministic: bool = parameter(False, Flag())
+
     memory_lowered_by = {"activations": "a smaller batch_size",
                          "embedding forward": "narrower hidden layers",
                          "embedding": "a narrower embedding"}
     collapse_hint = (
         "training has collapsed the embedding; history_ records its spread and cluster "
-        "count per evaluated epoch; try another random_state (or n_restarts > 1 where the "
-        "method has it)"
+        "count per evaluated epoch; try another random_state (or n_restarts > 1)"
     )
 
     def _fit(self, views: list, labels: np.ndarray | None) -> None:
-        """Train ``n_restarts`` models (1 when the method has no such parameter) and keep
-        the one with the lowest final training loss, with everything fitted alongside it.
+        """Train ``n_restarts`` models and keep the one with the lowest final training
+        loss, with everything fitted alongside it.
 
         Restart 0 uses ``random_state``; the others use seeds drawn from it. A restart
         whose labels leave some of the ``n_clusters`` clusters empty has collapsed and is
         kept only when every restart did (then again by lowest loss); ``fit`` warns when
-        the kept model's labels leave clusters empty. The
-        choice sees only the losses and the cluster counts, never the labels' agreement
-        with any ground truth: unsupervised model selection, as in papers that train
-        several times and report the run with the lowest loss.
+        the kept model's labels leave clusters empty. The choice sees only the losses and
+        the cluster counts, never the labels' agreement with any ground truth:
+        unsupervised model selection, as in papers that train several times and report
+        the run with the lowest loss. Each restart returns what it fitted; the kept one's
+        becomes the fitted attributes, once, at the end.
 
         With ``checkpoint_path`` set, the checkpoints also hold the restart under way, the
         finished restarts' losses and cluster counts and the kept restart's fitted state;
         when the file exists, the fit resumes from it (after checking that it was written
         for these parameters and this data) and ends as an uninterrupted fit would.
         """
-        with deterministic_mode(getattr(self, "deterministic", False)):
-            self.device_ = resolve_device(self.device)
-            tensors = views_to_tensors(views, self.device_)
-            path = getattr(self, "checkpoint_path", None)
-            check_int("checkpoint_every", getattr(self, "checkpoint_every", 1), least=1)
+        with deterministic_mode(self.deterministic):
+            device = resolve_device(self.device)
+            tensors = views_to_tensors(views, device)
+            path = self.checkpoint_path
             fingerprint = self._fingerprint(tensors) if path is not None else None
             checkpoint = None
             if path is not None and Path(path).exists():
                 checkpoint = load_checkpoint(path)
                 _check_fingerprint(checkpoint["fingerprint"], fingerprint, path)
-            self._fit_restarts(tensors, labels, checkpoint, fingerprint)
-
-    def _fit_restarts(
-        self,
-        tensors: list[Tensor],
-        labels: np.ndarray | None,
-        checkpoint: Mapping[str, Any] | None,
-        fingerprint: Mapping[str, Any] | None,
-    ) -> None:
-        """The restart loop of :meth:`_fit`, from ``checkpoint`` when there is one."""
-        if checkpoint is None:
-            seed = seed_everything(self.random_state)
-            n_restarts = getattr(self, "n_restarts", 1)
-            check_int("n_restarts", n_restarts, least=1)
-            seeds = [seed] + [
-                int(s) & 0x7FFFFFFF
-                for s in np.random.SeedSequence(seed).generate_state(n_restarts - 1)
-            ]
-            losses: list[float] = []
-            counts: list[int] = []
-            best: dict[str, Any] = {}
-        else:
-            seeds = list(checkpoint["seeds"])
-            losses = list(checkpoint["restart_losses"])
-            counts = list(checkpoint["restart_cluster_counts"])
-            best = self._decode_fitted(checkpoint["best"], tensors)
-        for restart, restart_seed in enumerate(seeds):
-            if restart < len(losses):
-                continue
-            context = None if fingerprint is None else {
-                "fingerprint": fingerprint, "seeds": seeds, "restart_losses": losses,
-                "restart_cluster_counts": counts, "best": self._encode_fitted(best),
-            }
-            # the checkpoint's training state is that of the first restart it has no loss of
-            resume = None
-            if checkpoint is not None and restart == len(checkpoint["restart_losses"]):
-                resume = checkpoint["training"]
-            before = dict(vars(self))
-            self._fit_once(tensors, labels, restart_seed, resume=resume, context=context,
-                           description=f"{restart + 1}/{len(seeds)} " if len(seeds) > 1 else "")
-            # no training epoch (``epochs=0``): no loss, the first restart is kept
-            losses.append(float(self.history_[-1]["loss"]) if self.history_ else math.nan)
-            counts.append(int(np.unique(self.labels_).size))
-            kept = best.get("best_restart_")
-            if kept is None or _restart_rank(losses[-1], counts[-1], self.n_clusters) < (
-                _restart_rank(losses[kept], counts[kept], self.n_clusters)
-            ):
-                best = {key: value for key, value in vars(self).items()
-                        if _is_fitted(key) and value is not before.get(key)}
-                best["best_restart_"] = restart
-        vars(self).update(best)
+            if checkpoint is None:
+                seed = seed_everything(self.random_state)
+                seeds = [seed] + [
+                    int(s) & 0x7FFFFFFF
+                    for s in np.random.SeedSequence(seed).generate_state(self.n_restarts - 1)
+                ]
+                losses: list[float] = []
+                counts: list[int] = []
+                best: dict[str, Any] = {}
+            else:
+                seeds = list(checkpoint["seeds"])
+                losses = list(checkpoint["restart_losses"])
+                counts = list(checkpoint["restart_cluster_counts"])
+                best = self._decode_fitted(checkpoint["best"], tensors, device)
+            for restart, restart_seed in enumerate(seeds):
+                if restart < len(losses):
+                    continue
+                context = None if fingerprint is None else {
+                    "fingerprint": fingerprint, "seeds": seeds, "restart_losses": losses,
+                    "restart_cluster_counts": counts, "best": self._encode_fitted(best),
+                }
+                # the checkpoint's training state is that of the first restart it has no
+                # loss of
+                resume = None
+                if checkpoint is not None and restart == len(checkpoint["restart_losses"]):
+                    resume = checkpoint["training"]
+                fitted = self._fit_once(
+                    tensors, labels, restart_seed, device, resume=resume, context=context,
+                    description=f"{restart + 1}/{len(seeds)} " if len(seeds) > 1 else "")
+                # no training epoch (``epochs=0``): no loss, the first restart is kept
+                history = fitted["history_"]
+                losses.append(float(history[-1]["loss"]) if history else math.nan)
+                counts.append(int(np.unique(fitted["labels_"]).size))
+                kept = best.get("best_restart_")
+                if kept is None or _restart_rank(losses[-1], counts[-1], self.n_clusters) < (
+                    _restart_rank(losses[kept], counts[kept], self.n_clusters)
+                ):
+                    best = {**fitted, "best_restart_": restart}
+        for name, value in best.items():
+            setattr(self, name, value)
+        self.device_ = device
         self.restart_losses_ = losses
         self.restart_cluster_counts_ = counts
         self.restart_seeds_ = seeds
@@ -348,43 +443,53 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         tensors: list[Tensor],
         labels: np.ndarray | None,
         seed: int,
+        device: torch.device,
         *,
         resume: Mapping[str, Any] | None = None,
         context: Mapping[str, Any] | None = None,
         description: str = "",
-    ) -> None:
-        """One training run from ``seed``: sets ``model_``, ``history_``, ``embedding_``,
-        ``labels_`` and ``cluster_centers_`` (subclasses add what else they fit).
-        ``resume`` is a checkpoint's training state to continue from; ``context`` what
-        the checkpoints of this run hold beside it (``None``: no checkpoints)."""
+    ) -> dict[str, Any]:
+        """One training run from ``seed``; returns what it fitted: ``model_``,
+        ``history_``, ``embedding_``, ``labels_``, ``cluster_centers_`` and what
+        :meth:`_learned_state` adds. ``resume`` is a checkpoint's training state to
+        continue from; ``context`` what the checkpoints of this run hold beside it
+        (``None``: no checkpoints)."""
         seed_everything(seed)
-        model = self._build([view.shape[1] for view in tensors]).to(self.device_)
+        model = self._build([view.shape[1] for view in tensors]).to(device)
         trainer = Trainer(
             verbose=self.verbose,
             random_state=seed,
-            eval_every=getattr(self, "eval_every", 1),
+            eval_every=self.eval_every,
             checkpoint_path=None if context is None else self.checkpoint_path,
-            checkpoint_every=getattr(self, "checkpoint_every", 200),
+            checkpoint_every=self.checkpoint_every,
             checkpoint_context=context,
             description=description,
         )
-        self.model_ = model
         phases = self._phases(model, tensors)
 
         def predict() -> tuple[np.ndarray, np.ndarray]:
-            embedding = self._embed_tensors(tensors)
-            return embedding, self._cluster(embedding, quick=True)[0]
+            embedding = self._embed_tensors(model, tensors)
+            return embedding, self._cluster(model, embedding, quick=True)[0]
 
-        self.history_ = trainer.fit(model, phases, tensors, labels=labels, predict=predict,
-                                    resume=resume)
-        self._read_phase_states(phases)
+        history = trainer.fit(model, phases, tensors, labels=labels, predict=predict,
+                              resume=resume)
         if phases:
             recalibrate_batch_norm(
                 model, phases[-1].loss, tensors,
                 generator=torch.Generator().manual_seed(seed),
             )
-        self.embedding_ = self._embed_tensors(tensors)
-        self.labels_, self.cluster_centers_ = self._cluster(self.embedding_, quick=False)
+        learned = self._learned_state(model, phases, tensors)
+        embedding = self._embed_tensors(model, tensors)
+        labels_, centers = self._cluster(model, embedding, quick=False)
+        return {"model_": model, "history_": history, "embedding_": embedding,
+                "labels_": labels_, "cluster_centers_": centers, **learned}
+
+    def _learned_state(
+        self, model: nn.Module, phases: list[Phase], tensors: list[Tensor]
+    ) -> dict[str, Any]:
+        """The fitted attributes a run learned beside the model, from its phases' ``state``
+        or the trained model (its batch-norm statistics recomputed; default: none)."""
+        return {}
 
     def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
         r"""Estimated peak memory of training and clustering, in bytes, by part.
@@ -421,16 +526,11 @@ class DeepMultiViewClusterer(MultiViewClusterer):
 
     def _batch_rows(self, n: int) -> int:
         """Rows per training step: ``batch_size``, or ``n`` for full-batch training."""
-        batch = getattr(self, "batch_size", None)
-        return n if batch is None else min(int(batch), n)
+        return n if self.batch_size is None else min(int(self.batch_size), n)
 
     def _method_memory_parts(self, n: int, dims: list[int], rows: int) -> dict[str, int]:
         """Parts of the estimate peculiar to the method (default: none)."""
         return {}
-
-    def _read_phase_states(self, phases: list[Phase]) -> None:
-        """Set the fitted attributes that training left in the phases' ``state`` (the
-        default: none)."""
 
     def _fingerprint(self, tensors: list[Tensor]) -> dict[str, Any]:
         """What a checkpoint must have been written for: the parameters that shape the
@@ -459,29 +559,33 @@ class DeepMultiViewClusterer(MultiViewClusterer):
                                 f"{type(value).__name__}")
         return encoded
 
-    def _decode_fitted(self, encoded: Mapping[str, Any], tensors: list[Tensor]) -> dict:
+    def _decode_fitted(self, encoded: Mapping[str, Any], tensors: list[Tensor],
+                       device: torch.device) -> dict[str, Any]:
         """The inverse of :meth:`_encode_fitted` (modules rebuilt for these views)."""
         fitted: dict[str, Any] = dict(encoded["values"])
         fitted.update({name: array.numpy() for name, array in encoded["arrays"].items()})
         for name, state in encoded["modules"].items():
-            module = self._build([view.shape[1] for view in tensors]).to(self.device_)
+            module = self._build([view.shape[1] for view in tensors]).to(device)
             module.load_state_dict(state)
             fitted[name] = module.eval()
         return fitted
 
     def _embed(self, views: list) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self._embed_tensors(views_to_tensors(views, self.device_))
+        return self._embed_tensors(self.model_, views_to_tensors(views, self.device_))
 
-    def _embed_tensors(self, tensors: list[Tensor]) -> np.ndarray:
-        return embed_in_chunks(self.model_, tensors, self._forward_embedding).float().cpu().numpy()
+    def _embed_tensors(self, model: nn.Module, tensors: list[Tensor]) -> np.ndarray:
+        return embed_in_chunks(model, tensors, self._forward_embedding).float().cpu().numpy()
 
-    def _cluster(self, embedding: np.ndarray, *, quick: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and centres of an embedding: k-means, one restart when ``quick``."""
+    def _cluster(
+        self, model: nn.Module, embedding: np.ndarray, *, quick: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Labels and centres of the embedding of ``model``: k-means, one restart when
+        ``quick``."""
         result = kmeans(
             embedding,
             self.n_clusters,
-            n_init=1 if quick else getattr(self, "n_init", 10),
+            n_init=1 if quick else self.n_init,
             random_state=self.random_state,
         )
         return result.labels, result.centroids
@@ -497,6 +601,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     @abstractmethod
     def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
         """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
+
+
 
 
 def _restart_rank(loss: float, clusters: int, n_clusters: int) -> tuple[bool, float]:
@@ -521,11 +627,6 @@ def _check_fingerprint(saved: Mapping[str, Any], current: Mapping[str, Any],
         raise ValueError(f"checkpoint_path '{path}' was written for another fit: "
                          + "; ".join(differences)
                          + "; remove it or choose another checkpoint_path to start afresh")
-
-
-def _is_fitted(name: str) -> bool:
-    """Whether an attribute name follows the fitted-attribute convention (``labels_``)."""
-    return name.endswith("_") and not name.startswith("_")
 
 
 def embed_in_chunks(

@@ -1,6 +1,6 @@
 """Neural network layers and heads."""
 
-from mvgraph.nn.agcn import AGCNConv
+from mvgraph.nn.agcn import AGCNConv, AnchorClusterHead
 from mvgraph.nn.autoencoder import ViewAutoencoders
 from mvgraph.nn.conv_encoder import ConvEncoder
 from mvgraph.nn.fusion import ConcatFusion, ViewFusion
@@ -11,6 +11,7 @@ from mvgraph.nn.recalibration import CrossViewRecalibration, RecalibrationParts
 
 __all__ = [
     "AGCNConv",
+    "AnchorClusterHead",
     "AnchorPerturbation",
     "ConcatFusion",
     "ConvEncoder",

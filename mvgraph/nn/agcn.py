@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
 from torch.nn import Parameter
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
@@ -108,3 +109,24 @@ class AGCNConv(MessagePassing):
             f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
             f"bias={self.bias is not None})"
         )
+
+
+class AnchorClusterHead(nn.Module):
+    r"""Two anchor graph convolutions to anchor cluster distributions (DMAC Eq. 11):
+    :math:`\mathbf{F} = \operatorname{softmax}(\hat{\mathbf{A}}\,
+    \operatorname{LeakyReLU}(\hat{\mathbf{A}}\mathbf{U}\mathbf{W}_1)\mathbf{W}_2)`,
+    :math:`\hat{\mathbf{A}} = \mathbf{D}^{-1}\mathbf{S}^\top\mathbf{S}`, bias-free.
+
+    Shapes:
+        - **input:** anchors :math:`(m, d)` and an anchor graph with ``size=(n, m)``
+        - **output:** :math:`(m, c)`, rows summing to 1
+    """
+
+    def __init__(self, in_channels: int, hidden: int, n_clusters: int) -> None:
+        super().__init__()
+        self.conv1 = AGCNConv(in_channels, hidden)
+        self.conv2 = AGCNConv(hidden, n_clusters)
+
+    def forward(self, anchors: Tensor, graph: AnchorGraph) -> Tensor:
+        hidden = F.leaky_relu(self.conv1(anchors, graph))
+        return torch.softmax(self.conv2(hidden, graph), dim=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from torch import Tensor, nn
 
 
@@ -12,12 +13,51 @@ def image_shape_3d(shape: Sequence[int]) -> tuple[int, int, int]:
     """``(H, W)`` or ``(C, H, W)`` as ``(C, H, W)``; ``ValueError`` for anything else."""
     dims = tuple(shape) if isinstance(shape, (tuple, list)) else ()
     if len(dims) not in (2, 3) or any(
-        not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in dims
+        not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 for d in dims
     ):
         raise ValueError(
             f"an image shape must be (H, W) or (C, H, W) of positive integers; got {shape!r}"
         )
+    dims = tuple(int(d) for d in dims)
     return (1, *dims) if len(dims) == 2 else dims  # type: ignore[return-value]
+
+
+def image_shapes(
+    image_shape: Sequence | None, dims: Sequence[int]
+) -> list[tuple[int, int, int] | None]:
+    """Per view, ``None`` (not an image) or its ``(C, H, W)``, from ``image_shape``: ``None``
+    (no view is an image), one ``(H, W)`` or ``(C, H, W)`` for every view, or one entry
+    (``None`` or a shape) per view. ``ValueError`` for anything else, or when a shape does
+    not hold exactly the view's ``dims[v]`` values."""
+    if image_shape is None:
+        return [None] * len(dims)
+    if isinstance(image_shape, (tuple, list)) and image_shape and all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in image_shape
+    ):
+        entries = [tuple(int(d) for d in image_shape)] * len(dims)
+    elif isinstance(image_shape, (tuple, list)) and len(image_shape) == len(dims):
+        entries = list(image_shape)
+    else:
+        raise ValueError(
+            "image_shape must be None, one (H, W) or (C, H, W), or one entry (None or a "
+            f"shape) per view ({len(dims)}); got {image_shape!r}"
+        )
+    shapes: list[tuple[int, int, int] | None] = []
+    for view, (entry, dim) in enumerate(zip(entries, dims, strict=True)):
+        if entry is None:
+            shapes.append(None)
+            continue
+        try:
+            full = image_shape_3d(entry)
+        except ValueError as error:
+            raise ValueError(f"image_shape of view {view}: {error}") from None
+        if math.prod(full) != dim:
+            raise ValueError(
+                f"image_shape of view {view} is {full} ({math.prod(full)} values) but the "
+                f"view has {dim} features"
+            )
+        shapes.append(full)
+    return shapes
 
 
 class ConvEncoder(nn.Module):

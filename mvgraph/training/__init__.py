@@ -8,6 +8,7 @@ from mvgraph.training.trainer import (
     NonFiniteLossError,
     Phase,
     Trainer,
+    balanced_batch_size,
     embedding_health,
 )
 
@@ -17,6 +18,7 @@ __all__ = [
     "Phase",
     "Trainer",
     "TrainingInterrupted",
+    "balanced_batch_size",
     "batch_norm_layers",
     "embedding_health",
     "load_checkpoint",

@@ -54,6 +54,15 @@ def make_optimizer(
     return OPTIMIZERS[name](parameters, **options)
 
 
+def balanced_batch_size(n: int, batch_size: int) -> int:
+    r"""Rows per batch that split ``n`` rows into as many batches as ``batch_size`` does,
+    of (nearly) equal sizes: :math:`\lceil n / \lceil n / B \rceil \rceil`.
+
+    No batch exceeds ``batch_size`` and none is a small remainder: ``n = 500``, ``B = 256``
+    gives two batches of 250 rather than 256 + 244 (or 256 and a dropped remainder)."""
+    return math.ceil(n / math.ceil(n / batch_size))
+
+
 def embedding_health(embedding: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
     r"""Label-free signs that an embedding has (not) collapsed.
 

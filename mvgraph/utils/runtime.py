@@ -34,7 +34,8 @@ def seed_everything(random_state: int | None) -> int:
     """
     if random_state is None:
         random_state = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
-    if not isinstance(random_state, (int, np.integer)) or random_state < 0:
+    if (not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool)
+            or random_state < 0):
         raise ValueError(
             f"random_state must be a non-negative integer or None; got {random_state!r}"
         )
@@ -83,6 +84,7 @@ def deterministic_mode(enabled: bool = True) -> Iterator[None]:
         return
     threads = torch.get_num_threads()
     was_deterministic = torch.are_deterministic_algorithms_enabled()
+    workspace = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     faiss = sys.modules.get("faiss")
     faiss_threads = faiss.omp_get_max_threads() if faiss is not None else None
@@ -97,3 +99,5 @@ def deterministic_mode(enabled: bool = True) -> Iterator[None]:
         torch.use_deterministic_algorithms(was_deterministic)
         if faiss is not None:
             faiss.omp_set_num_threads(faiss_threads)
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

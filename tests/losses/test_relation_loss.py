@@ -1,0 +1,23 @@
+
+import pytest
+import torch
+from conftest import loop_relation_alignment
+
+from mvgraph.losses import relation_alignment
+
+
+@pytest.mark.parametrize(("sigma", "tau"), [(1.0, 0.5), (0.5, 1.0)])
+def test_relation_alignment_matches_a_direct_loop(sigma, tau):
+    generator = torch.Generator().manual_seed(0)
+    latents = [torch.randn(5, d, dtype=torch.float64, generator=generator) for d in (3, 2, 4)]
+    latents = [z / z.norm(dim=1, keepdim=True) for z in latents]
+    expected = loop_relation_alignment(latents, sigma, tau)
+    assert float(relation_alignment(latents, sigma, tau)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_relation_alignment_is_small_when_views_agree():
+    generator = torch.Generator().manual_seed(1)
+    z = torch.randn(12, 4, generator=generator)
+    agree = float(relation_alignment([z, z], 1.0, 0.5))
+    shuffled = float(relation_alignment([z, z[torch.randperm(12, generator=generator)]], 1.0))
+    assert agree < shuffled

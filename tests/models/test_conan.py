@@ -1,0 +1,149 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from conftest import floor_accuracies
+from sklearn.base import clone
+
+from mvgraph.data import make_multiview_blobs
+from mvgraph.metrics import evaluate
+from mvgraph.models import CONAN, METHODS
+from mvgraph.nn import ConvEncoder
+
+# Small widths keep the tests fast; the defaults are the paper's.
+SMALL = dict(
+    hidden_dim=32,
+    encoder_hidden=(32,),
+    cluster_hidden_dim=16,
+    projection_dim=16,
+    prediction_dim=8,
+    eval_every=0,
+)
+
+
+BLOBS = dict(n_samples=200, n_views=3, n_clusters=4, dims=[16, 12, 10], noise=0.05,
+             random_state=0)
+
+
+def test_fit_predict_and_labels_from_the_head(blobs):
+    model = CONAN(4, epochs=15, batch_size=50, random_state=1, **SMALL).fit(blobs)
+    assert evaluate(blobs.labels, model.labels_)["acc"] >= floor_accuracies(blobs, [0])[0] - 0.05
+    assert model.embedding_.shape == (200, 32) and model.cluster_centers_ is None
+    np.testing.assert_array_equal(model.predict(blobs), model.labels_)
+    # Labels are the argmax of the DDC head on z, also for new samples.
+    model.model_.eval()
+    with torch.no_grad():
+        z = torch.as_tensor(model.transform(blobs))
+        expected = model.model_.head(z)[0].argmax(1).numpy()
+    np.testing.assert_array_equal(model.labels_, expected)
+    assert {"ddc", "contrast", "loss"} <= set(model.history_[-1])
+    assert model.restart_losses_ == [model.history_[-1]["loss"]] and model.best_restart_ == 0
+
+
+def test_dec_head_starts_from_kmeans_and_gives_the_labels(blobs):
+    model = CONAN(4, clustering_head="dec", epochs=3, batch_size=50, random_state=0, **SMALL)
+    model.fit(blobs)
+    assert model.cluster_centers_.shape == (4, 32)
+    assert "dec" in model.history_[-1]
+    assert evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+    np.testing.assert_array_equal(model.predict(blobs), model.labels_)
+
+
+def test_no_clustering_head_falls_back_to_kmeans(blobs):
+    model = CONAN(4, clustering_head="none", epochs=3, random_state=0, **SMALL).fit(blobs)
+    assert model.cluster_centers_.shape == (4, 32)
+    np.testing.assert_array_equal(model.predict(blobs), model.labels_)
+
+
+def test_restarts_keep_the_lowest_final_loss(blobs):
+    single = CONAN(4, epochs=3, random_state=3, **SMALL).fit(blobs)
+    model = CONAN(4, epochs=3, n_restarts=3, random_state=3, **SMALL).fit(blobs)
+    assert len(model.restart_losses_) == 3
+    assert model.best_restart_ == int(np.argmin(model.restart_losses_))
+    assert model.history_[-1]["loss"] == min(model.restart_losses_)
+    # Restart 0 is the single run with the same seed.
+    assert model.restart_losses_[0] == pytest.approx(single.restart_losses_[0], rel=1e-6)
+
+
+def test_restarts_escape_a_poor_run_by_loss_alone(blobs):
+    # Unscaled, seed 0 alone merges two blobs; the merged run also has the highest loss.
+    single = CONAN(4, epochs=5, batch_size=50, scaler="none", random_state=0, **SMALL)
+    single.fit(blobs)
+    model = CONAN(4, epochs=5, batch_size=50, scaler="none", n_restarts=3, random_state=0,
+                  **SMALL)
+    model.fit(blobs)  # no labels: the choice cannot see them
+    assert evaluate(blobs.labels, single.labels_)["acc"] < 0.8
+    assert model.best_restart_ != 0 and evaluate(blobs.labels, model.labels_)["acc"] > 0.9
+
+
+@pytest.mark.parametrize("n", [7, 101, 130])
+def test_minibatches_at_any_n(n):
+    data = make_multiview_blobs(n_samples=n, n_views=2, n_clusters=3, dims=[6, 5],
+                                random_state=1)
+    model = CONAN(3, epochs=2, batch_size=50, random_state=0, **SMALL).fit(data)
+    assert model.labels_.shape == (n,)
+    assert all(math.isfinite(record["loss"]) for record in model.history_)
+
+
+def test_same_seed_same_labels(blobs):
+    first = CONAN(4, epochs=3, batch_size=64, random_state=2, **SMALL).fit(blobs)
+    again = CONAN(4, epochs=3, batch_size=64, random_state=2, **SMALL).fit(blobs)
+    np.testing.assert_array_equal(first.labels_, again.labels_)
+
+
+def test_image_shaped_views_get_the_convolutional_encoder():
+    generator = np.random.default_rng(0)
+    n, labels = 40, np.repeat([0, 1], 20)
+    images = generator.random((n, 20, 20)).astype(np.float32) * 0.1
+    images[labels == 1, 5:15, 5:15] += 1.0  # class 1 has a bright square
+    flat = images.reshape(n, -1)
+    vector = generator.normal(size=(n, 3)).astype(np.float32) + labels[:, None]
+    model = CONAN(2, image_shape=[(20, 20), None], epochs=2, batch_size=20, random_state=0,
+                  **SMALL).fit([flat, vector])
+    assert isinstance(model.model_.encoders[0], ConvEncoder)
+    assert not isinstance(model.model_.encoders[1], ConvEncoder)
+    assert model.labels_.shape == (n,)
+    both = CONAN(2, image_shape=(1, 20, 20), epochs=1, batch_size=20, random_state=0, **SMALL)
+    both.fit([flat, flat])
+    assert all(isinstance(encoder, ConvEncoder) for encoder in both.model_.encoders)
+    with pytest.raises(ValueError, match="image_shape of view 1"):
+        CONAN(2, image_shape=(20, 20), epochs=1, **SMALL).fit([flat, vector])
+
+
+def test_reference_learning_rate_schedule_oscillates_every_step():
+    model = CONAN(3)
+    factory, per_step = model._scheduler()
+    assert per_step
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    scheduler = factory(optimizer)
+    rates = []
+    for _ in range(21):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(1e-3) and rates[5] == pytest.approx(1e-4)
+    assert rates[10] == pytest.approx(1e-3) and rates[15] == pytest.approx(1e-4)
+    assert CONAN(3, lr_schedule="constant")._scheduler() == (None, False)
+
+
+def test_parameters_are_cloned_registered_and_validated(blobs):
+    model = CONAN(4, contrast="simsiam", batch_size=64, image_shape=None, random_state=1)
+    assert clone(model).get_params() == model.get_params()
+    assert METHODS["conan"] is CONAN and model.scaler_method == CONAN.default_scaler
+    bad = [
+        (dict(contrast="moco"), "contrast must be one of"),
+        (dict(clustering_head="kmeans"), "clustering_head must be one of"),
+        (dict(contrast="none", clustering_head="none"), "nothing to train"),
+        (dict(batch_size=1), "batch_size"),
+        (dict(temperature=0.0), "temperature"),
+        (dict(n_restarts=0), "n_restarts"),
+        (dict(lr_schedule="step"), "lr_schedule"),
+        (dict(encoder_hidden=(0,)), "encoder_hidden"),
+        (dict(image_shape=[(4, 4)]), "image_shape"),
+    ]
+    for params, message in bad:
+        with pytest.raises(ValueError, match=message):
+            CONAN(4, epochs=1, **params).fit(blobs)
+    with pytest.raises(ValueError, match="n_clusters >= 2"):
+        CONAN(1, epochs=1).fit(blobs)

@@ -102,6 +102,7 @@ def run_benchmark(
     params: Mapping[str, Any] | None = None,
     use_presets: bool = True,
     kmeans_runs: int = 0,
+    missing_rate: float = 0.0,
     resume: bool = False,
     jobs: int = 1,
     progress: Callable[[dict[str, Any]], None] | None = None,
@@ -116,7 +117,9 @@ def run_benchmark(
     ``params`` (for example from ``--set``) apply to every method, on top of the
     method's per-dataset preset when ``use_presets``. With ``kmeans_runs > 0`` every run
     also reports metrics averaged over that many k-means runs of its final embedding
-    (:func:`~mvgraph.experiment.kmeans_average`). With ``resume``, the runs already in
+    (:func:`~mvgraph.experiment.kmeans_average`). With ``missing_rate > 0`` every run
+    first makes that fraction of its samples incomplete, drawn with the run's seed
+    (:func:`~mvgraph.data.make_incomplete`). With ``resume``, the runs already in
     ``<out_dir>/<name>.json`` (same parameters, presets and k-means runs) are kept instead
     of being run again (unless the method's preset for the set has changed since), so an
     interrupted benchmark can be finished or extended. With ``jobs > 1`` up to that many
@@ -142,6 +145,7 @@ def run_benchmark(
         "params": dict(params or {}),
         "use_presets": use_presets,
         "kmeans_runs": kmeans_runs,
+        "missing_rate": missing_rate,
         "environment": environment(jobs),
         "runs": [],
         "summary": [],
@@ -160,7 +164,7 @@ def run_benchmark(
                 records[key] = record
             else:
                 tasks.append((method, spec, seed))
-    settings = (dict(params or {}), use_presets, kmeans_runs, max_memory)
+    settings = (dict(params or {}), use_presets, kmeans_runs, missing_rate, max_memory)
     for method, spec, seed, record in _run_all(tasks, settings, jobs, load):
         records[(method, names[spec], seed)] = record
         if progress is not None:
@@ -174,7 +178,7 @@ def run_benchmark(
 
 def _run_all(
     tasks: Sequence[Task],
-    settings: tuple[dict[str, Any], bool, int, int | str | None],
+    settings: tuple[dict[str, Any], bool, int, float, int | str | None],
     jobs: int,
     load: Callable[[str], MultiViewData],
 ) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
@@ -200,13 +204,13 @@ def _run_all(
 
 def _run_record(
     method: str, data: MultiViewData, seed: int, params: dict[str, Any], use_presets: bool,
-    kmeans_runs: int, max_memory: int | str | None,
+    kmeans_runs: int, missing_rate: float, max_memory: int | str | None,
 ) -> dict[str, Any]:
     if "verbose" in get_method(method)().get_params():  # the report lines are the progress
         params = {"verbose": 0, **params}
     with memory_limit(max_memory):
         result = run(method, data, seed=seed, params=params, use_preset=use_presets,
-                     kmeans_runs=kmeans_runs)
+                     kmeans_runs=kmeans_runs, missing_rate=missing_rate)
     return _as_json(result.record())
 
 
@@ -278,14 +282,17 @@ def _finished_runs(
         return {}
     try:
         earlier = json.loads(path.read_text())
-        settings = [(earlier["params"], earlier["use_presets"], earlier.get("kmeans_runs", 0)),
-                    (report["params"], report["use_presets"], report["kmeans_runs"])]
+        settings = [(earlier["params"], earlier["use_presets"], earlier.get("kmeans_runs", 0),
+                     earlier.get("missing_rate", 0.0)),
+                    (report["params"], report["use_presets"], report["kmeans_runs"],
+                     report["missing_rate"])]
         runs = earlier["runs"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"cannot resume from {path}: not a benchmark report ({error})") from error
     if settings[0] != settings[1]:
         raise ValueError(
-            f"cannot resume from {path}: it was run with params, presets and k-means runs "
+            f"cannot resume from {path}: it was run with params, presets, k-means runs and "
+            "missing rate "
             f"{settings[0]}, not {settings[1]}; choose another --name"
         )
     return {(r["method"], r["dataset"], r["seed"]): r for r in runs}

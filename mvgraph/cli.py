@@ -48,6 +48,17 @@ def int_at_least(least: int) -> Callable[[str], int]:
     return parse
 
 
+def fraction(text: str) -> float:
+    """The ``type`` of an argument that is a number in ``[0, 1]``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {text!r}")
+    return value
+
+
 def memory_size(text: str) -> int:
     """The ``type`` of a memory size argument (bytes)."""
     from mvgraph.utils.memory import parse_memory
@@ -86,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: runs/<method>/<dataset>/seed<seed>)")
     fit.add_argument("--kmeans-runs", type=int_at_least(0), default=0, metavar="N",
                      help="also report metrics averaged over N k-means runs of the embedding")
+    fit.add_argument("--missing-rate", type=fraction, default=0.0, metavar="R",
+                     help="first remove views of a fraction R of the samples, each keeping "
+                     "at least one (drawn with --seed; methods that take missing views only)")
     fit.add_argument("--checkpoint", default=None, metavar="FILE",
                      help="training state of a deep method, written every 200 steps "
                      "(--set checkpoint_every=N) and on Ctrl-C or SIGTERM (default: "
@@ -135,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--kmeans-runs", type=int_at_least(0), default=0, metavar="N",
                        help="also report metrics averaged over N k-means runs of each "
                        "final embedding")
+    bench.add_argument("--missing-rate", type=fraction, default=0.0, metavar="R",
+                       help="first remove views of a fraction R of the samples of every run, "
+                       "each keeping at least one (drawn with the run's seed)")
     bench.add_argument("--resume", action="store_true",
                        help="keep the runs already in <out>/<name>.json and run the rest")
     bench.add_argument("--jobs", type=int_at_least(1), default=1, metavar="N",
@@ -281,7 +298,7 @@ def _fit(args: argparse.Namespace) -> int:
     with deterministic_mode(args.deterministic), memory_limit(args.max_memory):
         result = run(args.method, data, seed=args.seed, n_clusters=args.clusters,
                      params=params, use_preset=not args.no_preset,
-                     kmeans_runs=args.kmeans_runs)
+                     kmeans_runs=args.kmeans_runs, missing_rate=args.missing_rate)
     write_run(result, out)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
@@ -334,7 +351,8 @@ def _bench(args: argparse.Namespace) -> int:
     report = run_benchmark(
         args.methods, args.datasets, seeds=args.seeds, name=args.name, out_dir=args.out,
         params=params, use_presets=not args.no_preset, kmeans_runs=args.kmeans_runs,
-        resume=args.resume, jobs=args.jobs, progress=progress, max_memory=args.max_memory,
+        missing_rate=args.missing_rate, resume=args.resume, jobs=args.jobs, progress=progress,
+        max_memory=args.max_memory,
     )
     print()
     print(markdown_table(report))

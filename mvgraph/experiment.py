@@ -17,7 +17,13 @@ import numpy as np
 
 from mvgraph import __version__
 from mvgraph.cluster import kmeans
-from mvgraph.data import MultiViewData, load_dataset, load_views, make_multiview_blobs
+from mvgraph.data import (
+    MultiViewData,
+    load_dataset,
+    load_views,
+    make_incomplete,
+    make_multiview_blobs,
+)
 from mvgraph.metrics import METRIC_COLUMNS, METRIC_KEYS, evaluate
 from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_save_npy
@@ -126,6 +132,7 @@ class RunResult:
     ``history`` is the estimator's per-epoch ``history_`` (empty for a method without
     training), ``true_labels`` the data's labels when it has them, and ``view_values``
     what the method learned about the views (:func:`learned_view_values`).
+    ``missing_rate`` is the fraction of samples made incomplete before the fit (0: none).
     """
 
     method: str
@@ -149,6 +156,7 @@ class RunResult:
     n_views: int = 0
     n_clusters: int = 0
     clusters_found: int = 0
+    missing_rate: float = 0.0
 
     def record(self) -> dict[str, Any]:
         """The JSON record: metric keys first, then the run's description."""
@@ -164,6 +172,7 @@ class RunResult:
             "n_views": self.n_views,
             "n_clusters": self.n_clusters,
             "clusters_found": self.clusters_found,
+            **({"missing_rate": self.missing_rate} if self.missing_rate else {}),
             "params": self.params,
             "preset": self.preset,
             "best_epoch": self.best_epoch,
@@ -193,6 +202,7 @@ def run(
     params: Mapping[str, Any] | None = None,
     use_preset: bool = True,
     kmeans_runs: int = 0,
+    missing_rate: float = 0.0,
 ) -> RunResult:
     """Fit ``method`` on ``data`` with ``random_state=seed`` and score it if labels exist.
 
@@ -201,6 +211,9 @@ def run(
     override both. The preset actually applied is part of the result. With
     ``kmeans_runs > 0`` and labels, the result also holds :func:`kmeans_average` of the
     fitted embedding over that many k-means runs (seeded from ``seed``).
+    With ``missing_rate > 0`` that fraction of the samples lose some of their views
+    first (:func:`~mvgraph.data.make_incomplete`, drawn with ``seed``); the metrics still
+    score every sample.
 
     ``n_clusters`` may also come as a parameter (not both, unless equal); ``random_state``
     is ``seed`` and cannot. Every value must follow its parameter's rule
@@ -230,6 +243,7 @@ def run(
         n_clusters = data.n_classes
     estimator = estimator_class(**{**params, "n_clusters": n_clusters, "random_state": seed})
     estimator.check_parameters()
+    data = make_incomplete(data, missing_rate, random_state=seed)
     start = time.perf_counter()
     estimator.fit(data)
     seconds = time.perf_counter() - start
@@ -262,6 +276,7 @@ def run(
         n_views=data.n_views,
         n_clusters=int(n_clusters),
         clusters_found=int(np.unique(estimator.labels_).size),
+        missing_rate=float(missing_rate),
     )
 
 

@@ -249,6 +249,8 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
                                "number with an optional unit"),
     (["--resume"], "--checkpoint and --resume: concat-kmeans has no training to checkpoint"),
     (["--set", "max_iter=many"], "max_iter must be an integer >= 1; got 'many'"),
+    (["--missing-rate", "1.5"], "argument --missing-rate: expected a number in [0, 1]; got "
+                                "'1.5'"),
 ])
 def test_bad_arguments_get_one_line_naming_them(tmp_path, capsys, arguments, message):
     # a repeated option takes its last value
@@ -309,8 +311,8 @@ def test_fewer_clusters_found_than_asked_are_said(tmp_path, capsys, monkeypatch)
 
     fit = ConcatKMeans._fit
 
-    def merge_the_last_cluster(self, views, labels):
-        fit(self, views, labels)
+    def merge_the_last_cluster(self, views, labels, presence):
+        fit(self, views, labels, presence)
         self.labels_ = np.where(self.labels_ == self.n_clusters - 1, 0, self.labels_)
 
     monkeypatch.setattr(ConcatKMeans, "_fit", merge_the_last_cluster)
@@ -342,3 +344,20 @@ def test_package_names_resolve_on_first_use():
     assert mvgraph.METHODS["crrc"] is mvgraph.CRRC
     with pytest.raises(AttributeError, match="module 'mvgraph' has no attribute 'Nope'"):
         mvgraph.Nope  # noqa: B018
+
+
+def test_missing_rate_is_applied_with_the_seed_and_recorded(tmp_path, capsys):
+    code, _, _ = run_cli(capsys, "fit", "concat-kmeans", "--data", "synthetic:n=90,views=3",
+                         "--missing-rate", "0.4", "--seed", "2", "--out", str(tmp_path / "run"))
+    assert code == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["missing_rate"] == 0.4
+    code, _, stderr = run_cli(capsys, "fit", "crrc", "--data", "synthetic:n=90,views=3",
+                              "--missing-rate", "0.4", "--out", str(tmp_path / "deep"))
+    assert code == 2 and stderr.count("\n") == 1
+    assert "CRRC does not take samples with missing views yet" in stderr
+    code, _, _ = run_cli(capsys, "bench", "--methods", "anchor-spectral", "--datasets",
+                         "synthetic:n=90,views=3", "--seeds", "1", "--missing-rate", "0.4",
+                         "--set", "n_anchors=30", "--name", "mr", "--out", str(tmp_path))
+    report = json.loads((tmp_path / "mr.json").read_text())
+    assert code == 0 and report["missing_rate"] == 0.4
+    assert report["runs"][0]["missing_rate"] == 0.4

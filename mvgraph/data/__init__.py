@@ -1,5 +1,6 @@
-"""Multi-view data: the container, file loaders, the benchmark registry, scalers and
-synthetic generators (blobs, and manifolds where k-means fails). Names are imported on
+"""Multi-view data: the container (with a presence mask for incomplete data), file
+loaders, the benchmark registry, scalers, synthetic generators (blobs, and manifolds where
+k-means fails) and the incomplete-data protocol. Names are imported on
 first use (:mod:`mvgraph.utils.lazy`)."""
 
 from mvgraph.utils.lazy import lazy_exports
@@ -16,9 +17,11 @@ _EXPORTS = {
     "load_mat": "mvgraph.data.matlab",
     "load_npz": "mvgraph.data.npz",
     "load_views": "mvgraph.data.matlab",
+    "make_incomplete": "mvgraph.data.incomplete",
     "make_multiview_blobs": "mvgraph.data.synthetic",
     "make_multiview_manifolds": "mvgraph.data.manifolds",
     "save_npz": "mvgraph.data.npz",
+    "with_presence": "mvgraph.data.container",
 }
 
 __all__ = list(_EXPORTS)

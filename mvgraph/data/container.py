@@ -1,7 +1,8 @@
 """The validated multi-view container every estimator consumes.
 
 A multi-view data set is ``V`` feature matrices over the same ``n`` samples,
-``X_v`` of shape ``[n, d_v]``, plus optional ground-truth labels ``[n]``.
+``X_v`` of shape ``[n, d_v]``, plus optional ground-truth labels ``[n]`` and, for
+incomplete data, a presence mask ``[n, V]`` saying which sample has which view.
 """
 
 from __future__ import annotations
@@ -108,10 +109,72 @@ def _check_views(views: Any) -> list[View]:
     for v, view in enumerate(checked):
         if view.shape[1] == 0:
             raise ValueError(f"views[{v}] has no columns (shape {view.shape})")
-    for v, view in enumerate(checked):
-        if bad := count_nonfinite(view):
-            raise ValueError(f"views[{v}] contains {bad} NaN/inf values")
     return checked
+
+
+def _absent_rows(view: View, v: int) -> np.ndarray | None:
+    """The rows of a view that are entirely NaN (a sample without this view), or ``None``
+    when the view is finite; ``ValueError`` for any other non-finite entry."""
+    if not count_nonfinite(view):
+        return None
+    dense = view.toarray() if sp.issparse(view) else view
+    absent = np.isnan(dense).all(axis=1)
+    if bad := count_nonfinite(dense[~absent]):
+        raise ValueError(f"views[{v}] contains {bad} NaN/inf values outside rows that are "
+                         "entirely NaN (a row of NaN marks a sample without this view)")
+    return absent
+
+
+def _check_presence(presence: Any, views: list[View]) -> np.ndarray | None:
+    """The presence mask ``[n, V]`` (bool) of ``views``: ``presence`` when given, and rows
+    entirely NaN marked absent either way; ``None`` when every sample has every view."""
+    n, count = views[0].shape[0], len(views)
+    if presence is not None:
+        mask = np.asarray(presence)
+        if mask.shape != (n, count):
+            raise ValueError(f"presence must have shape (n_samples, n_views) = ({n}, {count}); "
+                             f"got {mask.shape}")
+        if mask.dtype != bool and not np.isin(mask, (0, 1)).all():
+            raise ValueError("presence must hold booleans (or 0/1): True where a sample has "
+                             "the view")
+        mask = mask.astype(bool)
+    else:
+        mask = np.ones((n, count), dtype=bool)
+    for v, view in enumerate(views):
+        absent = _absent_rows(view, v)
+        if absent is not None:
+            if presence is not None and (absent & mask[:, v]).any():
+                first = int(np.flatnonzero(absent & mask[:, v])[0])
+                raise ValueError(f"views[{v}] row {first} is entirely NaN but presence marks "
+                                 "it present")
+            mask[:, v] &= ~absent
+    if (empty := ~mask.any(axis=1)).any():
+        raise ValueError(f"sample {int(np.flatnonzero(empty)[0])} has no view "
+                         f"({int(empty.sum())} such samples): every sample needs at least one")
+    if (unused := ~mask.any(axis=0)).any():
+        raise ValueError(f"views[{int(np.flatnonzero(unused)[0])}] has no sample: every view "
+                         "needs at least one present row")
+    return None if mask.all() else mask
+
+
+def _blank_absent_rows(views: list[View], presence: np.ndarray | None) -> list[View]:
+    """``views`` with their absent rows set to 0 (copies where a row changes), so that the
+    arrays stay finite: what absent rows hold is never read as data, ``presence`` says
+    which rows are absent."""
+    if presence is None:
+        return views
+    blanked = []
+    for v, view in enumerate(views):
+        absent = ~presence[:, v]
+        if sp.issparse(view):
+            view = view.toarray()
+            view[absent] = 0.0
+            view = sp.csr_matrix(view)
+        elif absent.any() and (view[absent] != 0).any():
+            view = view.copy()
+            view[absent] = 0.0
+        blanked.append(view)
+    return blanked
 
 
 def _check_labels(labels: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,12 +213,22 @@ class MultiViewData:
         in ``label_values`` (``label_values[labels]`` gives them back).
     name, view_names : str, optional
         Data-set name, and one name per view (default ``view_0, view_1, ...``).
+    presence : array-like of shape (n, V), optional
+        Incomplete data: ``True`` where sample ``i`` has view ``v``. A dense row that is
+        entirely NaN also marks the sample absent from that view. Absent rows are stored
+        as zeros and never read as data: every estimator and operator takes the mask.
+
+    Attributes
+    ----------
+    presence : ndarray of shape (n, V) or None
+        The presence mask, ``None`` when every sample has every view.
 
     Raises
     ------
     ValueError, TypeError
         One-line messages naming the argument at fault: different sample counts,
-        no sample, empty views, NaN/inf, malformed labels.
+        no sample, empty views, NaN/inf outside an absent row, malformed labels, a
+        presence mask of another shape, a sample with no view, a view with no sample.
     """
 
     def __init__(
@@ -164,8 +237,11 @@ class MultiViewData:
         labels: Any | None = None,
         name: str | None = None,
         view_names: Sequence[str] | None = None,
+        presence: Any | None = None,
     ) -> None:
-        self.views: list[View] = _check_views(views)
+        checked = _check_views(views)
+        self.presence: np.ndarray | None = _check_presence(presence, checked)
+        self.views: list[View] = _blank_absent_rows(checked, self.presence)
         self.labels: np.ndarray | None = None
         self.label_values: np.ndarray | None = None
         if labels is not None:
@@ -189,6 +265,17 @@ class MultiViewData:
         return [int(view.shape[1]) for view in self.views]
 
     @property
+    def is_complete(self) -> bool:
+        """Whether every sample has every view."""
+        return self.presence is None
+
+    def present(self, v: int) -> np.ndarray:
+        """The rows of view ``v`` that samples have, ``[n_v]`` (all rows when complete)."""
+        if self.presence is None:
+            return np.arange(self.n_samples)
+        return np.flatnonzero(self.presence[:, v])
+
+    @property
     def n_classes(self) -> int | None:
         """Number of distinct labels, or None without labels."""
         return None if self.label_values is None else int(self.label_values.size)
@@ -199,7 +286,9 @@ class MultiViewData:
     def __repr__(self) -> str:
         return (
             f"MultiViewData(name={self.name!r}, n_samples={self.n_samples}, "
-            f"dims={self.dims}, n_classes={self.n_classes})"
+            f"dims={self.dims}, n_classes={self.n_classes}"
+            + ("" if self.presence is None
+               else f", present={self.presence.sum()}/{self.presence.size}") + ")"
         )
 
     def subset(self, indices: Any) -> MultiViewData:
@@ -222,8 +311,9 @@ class MultiViewData:
                 f"got values from {rows.min()} to {rows.max()}"
             )
         labels = None if self.labels is None else self.label_values[self.labels[rows]]
+        presence = None if self.presence is None else self.presence[rows]
         return MultiViewData(
-            [view[rows] for view in self.views], labels, self.name, self.view_names
+            [view[rows] for view in self.views], labels, self.name, self.view_names, presence
         )
 
     def select_views(self, indices: Sequence[int]) -> MultiViewData:
@@ -236,6 +326,8 @@ class MultiViewData:
         selected = _shallow_copy(self)
         selected.views = [self.views[v] for v in chosen]
         selected.view_names = [self.view_names[v] for v in chosen]
+        if self.presence is not None:
+            selected.presence = _check_presence(self.presence[:, chosen], selected.views)
         return selected
 
 
@@ -244,6 +336,17 @@ def _shallow_copy(data: MultiViewData) -> MultiViewData:
     copy = MultiViewData.__new__(MultiViewData)
     copy.__dict__.update(data.__dict__)
     return copy
+
+
+def with_presence(data: MultiViewData, presence: Any) -> MultiViewData:
+    """``data`` with the presence mask ``presence`` ``[n, V]``, checked as
+    :class:`MultiViewData` checks it (an all-present mask gives complete data). The views
+    that lose rows are copied with those rows set to 0, so that what a sample lacks is
+    gone from the arrays too; the others are shared."""
+    data = _shallow_copy(data)
+    data.presence = _check_presence(presence, data.views)
+    data.views = _blank_absent_rows(data.views, data.presence)
+    return data
 
 
 def as_multiview(views_or_data: Any, labels: Any | None = None) -> MultiViewData:

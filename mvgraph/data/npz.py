@@ -1,4 +1,5 @@
-"""Multi-view data as NumPy ``.npz``: arrays ``view_0 .. view_{V-1}`` and optional ``labels``."""
+"""Multi-view data as NumPy ``.npz``: arrays ``view_0 .. view_{V-1}``, optional ``labels``
+and, for incomplete data, an optional ``presence`` mask ``[n, V]`` (0/1 or booleans)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ _VIEW_KEY = re.compile(r"view_(\d+)")
 
 
 def load_npz(path: str | os.PathLike) -> MultiViewData:
-    """Load views ``view_0, view_1, ...`` and, if present, ``labels`` from an ``.npz`` file.
+    """Load views ``view_0, view_1, ...`` and, if present, ``labels`` and ``presence``
+    from an ``.npz`` file. A sample lacks a view where ``presence`` is 0 or where its row
+    of that view is entirely NaN.
 
     Raises FileNotFoundError for a missing file and ValueError (one line) for a file
     that is not a readable ``.npz``, has no or non-contiguous ``view_*`` arrays, or
@@ -40,7 +43,8 @@ def load_npz(path: str | os.PathLike) -> MultiViewData:
             f"found keys {sorted(arrays)}"
         )
     views = [arrays[f"view_{v}"] for v in numbers]
-    return MultiViewData(views, arrays.get("labels"), name=path.stem)
+    return MultiViewData(views, arrays.get("labels"), name=path.stem,
+                         presence=arrays.get("presence"))
 
 
 def save_npz(data: MultiViewData | Any, path: str | os.PathLike) -> None:
@@ -48,7 +52,7 @@ def save_npz(data: MultiViewData | Any, path: str | os.PathLike) -> None:
 
     The file is written beside ``path`` and renamed over it, so a reader never sees a
     partial file. Sparse views are stored densified; labels are stored with their
-    original values (``label_values[labels]``).
+    original values (``label_values[labels]``), and the presence mask of incomplete data.
     """
     data = as_multiview(data)
     arrays: dict[str, np.ndarray] = {
@@ -57,5 +61,7 @@ def save_npz(data: MultiViewData | Any, path: str | os.PathLike) -> None:
     }
     if data.labels is not None:
         arrays["labels"] = data.label_values[data.labels]
+    if data.presence is not None:
+        arrays["presence"] = data.presence
     with atomic_write(path) as handle:
         np.savez(handle, **arrays)

@@ -100,6 +100,18 @@ class AnchorRows:
             ids[start:start + step], weights[start:start + step] = block.anchors, block.weights
         return cls(ids, weights, anchors.shape[0])
 
+    def scatter(self, rows: Tensor, n: int) -> AnchorRows:
+        """The graph of ``n`` samples whose rows ``rows`` (``[n_v]`` indices) are this
+        graph's rows in order, and whose other rows have no edge (weight 0): the anchor
+        graph of a view built over the samples that have it (absent samples add nothing
+        to any degree or product)."""
+        anchors = torch.zeros(n, self.anchors.shape[1], dtype=self.anchors.dtype,
+                              device=self.anchors.device)
+        weights = torch.zeros(n, self.weights.shape[1], dtype=self.weights.dtype,
+                              device=self.weights.device)
+        anchors[rows], weights[rows] = self.anchors, self.weights
+        return AnchorRows(anchors, weights, self.n_anchors)
+
     def degree(self) -> Tensor:
         """Anchor degrees :math:`\\mathbf{S}^\\top\\mathbf{1}`, ``[m]`` float64."""
         degree = torch.zeros(self.n_anchors, dtype=torch.float64, device=self.anchors.device)

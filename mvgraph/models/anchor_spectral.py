@@ -16,7 +16,10 @@ graph per view, fused, and a spectral embedding from the small side.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import torch
 from torch import Tensor
 
 from mvgraph.cluster import kmeans
@@ -48,6 +51,10 @@ class AnchorSpectral(MultiViewClusterer):
     with :math:`k \le 7`. Fewer anchors per sample keep thin manifolds apart (the rings of
     :func:`~mvgraph.data.make_multiview_manifolds` want :math:`k \le 7`); the real sets
     want the smoother graph.
+
+    Samples with missing views (a presence mask) are taken as they are: each view's anchors
+    and anchor graph come from the samples that have it, and a sample's rows of the fused
+    graph sum over its present views only, so no view is filled in.
 
     Parameters
     ----------
@@ -93,20 +100,24 @@ class AnchorSpectral(MultiViewClusterer):
     view_weights: str = parameter("smoothness", Options(VIEW_WEIGHTINGS))
     device: str = parameter("auto")
 
-    def _fit(self, views: ScaledViews, labels: np.ndarray | None) -> None:
-        m = min(self.n_anchors, views.n_samples)
-        if self.n_neighbors >= m:
-            raise ValueError(f"n_neighbors must be less than the anchors per view, "
-                             f"min(n_anchors, n) = {m}; got {self.n_neighbors}")
+    takes_incomplete_data = True
+
+    def _fit(self, views: ScaledViews, labels: np.ndarray | None,
+             presence: np.ndarray | None) -> None:
         self.device_ = resolve_device(self.device)
         seed = (int(np.random.default_rng().integers(2**31 - 1)) if self.random_state is None
                 else int(self.random_state))
         self.anchors_, rows = [], []
         for v in range(len(views)):
-            x = views_to_tensors([views[v]], self.device_)[0]  # scaled on reading
+            x, present = self._present_points(views[v], presence, v)  # scaled on reading
+            m = min(self.n_anchors, x.shape[0])
+            if self.n_neighbors >= m:
+                raise ValueError(f"n_neighbors must be less than the anchors of every view, "
+                                 f"min(n_anchors, samples with the view) = {m} for view {v}; "
+                                 f"got {self.n_neighbors}")
             anchors = select_anchors(x, m, random_state=seed + v, max_iter=ANCHOR_ITERATIONS,
                                      max_points_per_centroid=ANCHOR_POINTS_PER_CENTROID)
-            rows.append(AnchorRows.from_points(x, anchors, self.n_neighbors))
+            rows.append(self._graph(x, anchors, present, views.n_samples))
             self.anchors_.append(anchors)
             del x
         embedding, self.spectral_ = anchor_spectral_embedding(rows, self.n_clusters,
@@ -122,11 +133,28 @@ class AnchorSpectral(MultiViewClusterer):
         self.view_weights_ = self.spectral_.weights.numpy()
         self.history_: list[dict] = []
 
-    def _embed(self, views: list) -> np.ndarray:
-        tensors = views_to_tensors(views, self.device_)
-        rows = [AnchorRows.from_points(x, anchors, self.n_neighbors)
-                for x, anchors in zip(tensors, self.anchors_, strict=True)]
+    def _embed(self, views: list, presence: np.ndarray | None) -> np.ndarray:
+        rows = []
+        for v, anchors in enumerate(self.anchors_):
+            x, present = self._present_points(views[v], presence, v)
+            rows.append(self._graph(x, anchors, present, views[v].shape[0]))
         return _numpy(_unit_rows(self.spectral_.transform(rows)))
+
+    def _present_points(self, view: Any, presence: np.ndarray | None,
+                        v: int) -> tuple[Tensor, Tensor | None]:
+        """The rows of view ``v`` that samples have, as a tensor, and their indices
+        (``None`` when every sample has the view)."""
+        x = views_to_tensors([view], self.device_)[0]
+        if presence is None or presence[:, v].all():
+            return x, None
+        present = torch.as_tensor(np.flatnonzero(presence[:, v]), device=x.device)
+        return x[present], present
+
+    def _graph(self, x: Tensor, anchors: Tensor, present: Tensor | None,
+               n: int) -> AnchorRows:
+        """The anchor graph of the samples that have the view, over all ``n`` samples."""
+        graph = AnchorRows.from_points(x, anchors, self.n_neighbors)
+        return graph if present is None else graph.scatter(present, n)
 
     def _memory_parts(self, n: int, dims: list[int]) -> dict[str, int]:
         """The anchor search of one block of :math:`2^{20}` rows (distances and indices of

@@ -134,6 +134,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     # ``_fit`` reads each scaled view once, in turn: it gets them scaled on reading
     # (ViewScaler.transform_lazily), so that one scaled copy exists at a time.
     reads_one_view_at_a_time: ClassVar[bool] = False
+    # ``fit``, ``predict`` and ``transform`` take samples with missing views (a presence
+    # mask in MultiViewData); the others refuse them.
+    takes_incomplete_data: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,11 +161,14 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         check_memory(self.estimate_memory(data.n_samples, data.dims),
                      f"{type(self).__name__} on {data.n_samples} samples",
                      self.memory_lowered_by)
-        self.scaler_ = ViewScaler(self.scaler_method).fit(data.views)
+        # the statistics of each view come from the samples that have it
+        self.scaler_ = ViewScaler(self.scaler_method).fit(
+            data.views if data.is_complete
+            else [view[data.present(v)] for v, view in enumerate(data.views)])
         self.n_features_in_views_ = list(data.dims)
         scale = (self.scaler_.transform_lazily if self.reads_one_view_at_a_time
                  else self.scaler_.transform)
-        self._fit(scale(data.views), data.labels)
+        self._fit(scale(data.views), data.labels, data.presence)
         self._warn_empty_clusters()
         return self
 
@@ -180,7 +186,7 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     def predict(self, Xs: ViewsLike) -> np.ndarray:
         """Cluster labels ``[n]`` of new samples, from the fitted model."""
-        return self._assign(self._embed(self._prepare(Xs)))
+        return self._assign(self._embed(*self._prepare(Xs)))
 
     def fit_predict(self, Xs: ViewsLike, y: Any = None) -> np.ndarray:
         """Fit and return ``labels_``."""
@@ -188,7 +194,7 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     def transform(self, Xs: ViewsLike) -> np.ndarray:
         """Embedding ``[n, e]`` of new samples."""
-        return self._embed(self._prepare(Xs))
+        return self._embed(*self._prepare(Xs))
 
     def score(self, Xs: ViewsLike, y: Any) -> float:
         """Clustering accuracy (Hungarian matching) of ``predict(Xs)`` against ``y``."""
@@ -215,7 +221,8 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         paper prescribes one, else ``"auto"``, the per-view rule chosen from the data)."""
         return self.default_scaler if self.scaler == "auto" else self.scaler
 
-    def _prepare(self, Xs: ViewsLike) -> list:
+    def _prepare(self, Xs: ViewsLike) -> tuple[list, np.ndarray | None]:
+        """The scaled views of new samples and their presence mask."""
         check_is_fitted(self, "scaler_")
         data = as_multiview(Xs)
         if list(data.dims) != self.n_features_in_views_:
@@ -223,11 +230,21 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
                 f"views must have the dimensions seen in fit, {self.n_features_in_views_}; "
                 f"got {list(data.dims)}"
             )
-        return self.scaler_.transform(data.views)
+        self._check_complete(data)
+        return self.scaler_.transform(data.views), data.presence
+
+    def _check_complete(self, data: MultiViewData) -> None:
+        """Refuse samples with missing views unless the method takes them."""
+        if not (data.is_complete or self.takes_incomplete_data):
+            raise ValueError(
+                f"{type(self).__name__} does not take samples with missing views yet "
+                f"({int((~data.presence).sum())} of {data.presence.size} sample views are "
+                "absent); use concat-kmeans or anchor-spectral, or fill the views first")
 
     def _check_training_data(self, data: MultiViewData) -> None:
         """Refuse what no clustering into ``n_clusters`` can come from; warn of a constant
         view. Each scan stops as soon as enough distinct rows are found."""
+        self._check_complete(data)
         k = self.n_clusters
         if data.n_samples < 2:
             raise ValueError(f"fit needs at least 2 samples; got {data.n_samples}")
@@ -264,11 +281,13 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         )
 
     @abstractmethod
-    def _fit(self, views: list, labels: np.ndarray | None) -> None:
-        """Fit on scaled views; set ``labels_``, ``embedding_`` and ``history_``."""
+    def _fit(self, views: list, labels: np.ndarray | None,
+             presence: np.ndarray | None) -> None:
+        """Fit on scaled views (``presence`` ``[n, V]``: which sample has which view;
+        ``None`` when complete); set ``labels_``, ``embedding_`` and ``history_``."""
 
     @abstractmethod
-    def _embed(self, views: list) -> np.ndarray:
+    def _embed(self, views: list, presence: np.ndarray | None) -> np.ndarray:
         """Embedding ``[n, e]`` of scaled views."""
 
     def _assign(self, embedding: np.ndarray) -> np.ndarray:
@@ -366,7 +385,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         "count per evaluated epoch; try another random_state (or n_restarts > 1)"
     )
 
-    def _fit(self, views: list, labels: np.ndarray | None) -> None:
+    def _fit(self, views: list, labels: np.ndarray | None,
+             presence: np.ndarray | None) -> None:
         """Train ``n_restarts`` models and keep the one with the lowest final training
         loss, with everything fitted alongside it.
 
@@ -570,7 +590,7 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             fitted[name] = module.eval()
         return fitted
 
-    def _embed(self, views: list) -> np.ndarray:
+    def _embed(self, views: list, presence: np.ndarray | None) -> np.ndarray:
         check_is_fitted(self, "model_")
         return self._embed_tensors(self.model_, views_to_tensors(views, self.device_))
 

@@ -90,3 +90,22 @@ def test_bad_arguments_are_refused_by_name():
         anchor_spectral_embedding([rows[0], two_view_rows(n=60)[1]], 2)
     with pytest.raises(ValueError, match="rows must hold one anchor graph per view"):
         anchor_spectral_embedding(rows, 2)[1].transform(rows[:1])
+
+
+def test_a_view_graph_over_its_present_samples_is_the_subset_graph_scattered():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(30, 4, generator=generator)
+    present = torch.tensor([0, 2, 3, 7, 8, 11, 15, 16, 20, 21, 25, 29])
+    anchors = x[present][:5]
+    subset = AnchorRows.from_points(x[present], anchors, 3)
+    full = subset.scatter(present, 30)
+    assert full.anchors.shape == (30, 3) and full.n_anchors == 5
+    torch.testing.assert_close(full.weights[present], subset.weights, rtol=0, atol=0)
+    assert torch.equal(full.anchors[present], subset.anchors)
+    absent = torch.ones(30, dtype=torch.bool)
+    absent[present] = False
+    assert bool((full.weights[absent] == 0).all())
+    torch.testing.assert_close(full.degree(), subset.degree())  # absent samples add nothing
+    p = torch.randn(5, 2, generator=generator, dtype=torch.float64)
+    torch.testing.assert_close(full.multiply(p)[present], subset.multiply(p))
+    torch.testing.assert_close(full.pool(torch.ones(30, 2)), subset.pool(torch.ones(12, 2)))

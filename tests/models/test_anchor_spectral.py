@@ -59,7 +59,8 @@ def test_the_same_seed_gives_the_same_labels(rings):
 
 @pytest.mark.parametrize(("params", "message"), [
     ({"n_neighbors": 100, "n_anchors": 100},
-     "n_neighbors must be less than the anchors per view, min(n_anchors, n) = 100; got 100"),
+     "n_neighbors must be less than the anchors of every view, min(n_anchors, samples with "
+     "the view) = 100 for view 0; got 100"),
     ({"n_anchors": 1}, "n_anchors"),
     ({"n_neighbors": 0}, "n_neighbors"),
     ({"view_weights": "learned"}, "view_weights must be one of uniform, smoothness"),

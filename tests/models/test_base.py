@@ -130,8 +130,8 @@ def test_a_constant_view_warns_and_the_others_still_cluster(blobs):
 class ThreeOfFourClusters(ConcatKMeans):
     """Puts the samples of its last cluster into the first one."""
 
-    def _fit(self, views, labels):
-        super()._fit(views, labels)
+    def _fit(self, views, labels, presence):
+        super()._fit(views, labels, presence)
         self.labels_ = np.where(self.labels_ == self.n_clusters - 1, 0, self.labels_)
 
 

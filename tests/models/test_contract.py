@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from mvgraph.data import make_multiview_blobs
+from mvgraph.data import make_incomplete, make_multiview_blobs
 from mvgraph.models import METHOD_NAMES, get_method
 from mvgraph.utils.validation import Either, Flag, Integer, Options, Real, Rule, Widths
 
@@ -96,3 +96,20 @@ def test_the_docstring_examples_run(name):
     module = importlib.import_module(get_method(name).__module__)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", METHOD_NAMES)
+def test_missing_views_are_taken_or_refused_by_name(name, tiny):
+    incomplete = make_incomplete(tiny, 0.5, random_state=0)
+    estimator = quick(name)
+    if not estimator.takes_incomplete_data:
+        with pytest.raises(ValueError, match=f"^{type(estimator).__name__} does not take "
+                                             "samples with missing views"):
+            estimator.fit(incomplete)
+        return
+    estimator.fit(incomplete)
+    assert estimator.labels_.shape == (tiny.n_samples,)
+    np.testing.assert_array_equal(estimator.predict(incomplete), estimator.labels_)
+    # the rate-0 protocol is the complete data: the same labels as the complete path
+    np.testing.assert_array_equal(quick(name).fit(make_incomplete(tiny, 0.0)).labels_,
+                                  quick(name).fit(tiny).labels_)

@@ -126,7 +126,9 @@ def test_paper_variant_contracts_the_embedding_where_stable_does_not(default_fit
     start = stable.history_[999]["spread"]
     assert paper.history_[999]["spread"] == pytest.approx(start)
     # measured on these blobs: paper 0.708 -> 0.07 within five epochs, stable 0.708 -> 0.704
-    assert paper.history_[-1]["spread"] < 0.2 * start
+    # (AVX-512 kernels); with the suite's AVX2 kernels paper 0.694 -> 0.148 alone and 0.143
+    # after other model tests in the same process, stable above 0.9 of the start
+    assert paper.history_[-1]["spread"] < 0.3 * start
     assert stable.history_[-1]["spread"] > 0.9 * start
 
 

@@ -167,9 +167,8 @@ def _blank_absent_rows(views: list[View], presence: np.ndarray | None) -> list[V
     for v, view in enumerate(views):
         absent = ~presence[:, v]
         if sp.issparse(view):
-            view = view.toarray()
-            view[absent] = 0.0
-            view = sp.csr_matrix(view)
+            view = sp.csr_matrix(sp.diags((~absent).astype(view.dtype)) @ view)
+            view.eliminate_zeros()
         elif absent.any() and (view[absent] != 0).any():
             view = view.copy()
             view[absent] = 0.0

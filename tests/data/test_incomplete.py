@@ -24,6 +24,20 @@ def test_the_protocol_keeps_a_view_per_sample_and_removes_the_rate(three_views, 
     assert three_views.is_complete  # the input is not touched
 
 
+def test_sparse_views_lose_their_absent_rows_and_stay_sparse():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((30, 8)) < 0.2) * rng.random((30, 8))
+    data = MultiViewData([sp.csr_matrix(dense), rng.normal(size=(30, 2))])
+    incomplete = make_incomplete(data, 0.5, random_state=0)
+    view = incomplete.views[0]
+    assert sp.issparse(view) and view.dtype == np.float64
+    expected = np.where(incomplete.presence[:, [0]], dense, 0.0)
+    np.testing.assert_array_equal(view.toarray(), expected)
+    assert view.nnz == np.count_nonzero(expected)
+
+
 def test_two_views_lose_exactly_one():
     rng = np.random.default_rng(0)
     data = MultiViewData([rng.normal(size=(40, 2)), rng.normal(size=(40, 3))])

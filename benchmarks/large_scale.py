@@ -33,7 +33,7 @@ from pathlib import Path
 
 import faiss
 import torch
-from measure import MEMORY_METHOD, machine, measure
+from measure import MEMORY_METHOD, format_mib, machine, measure_fit
 
 import mvgraph
 from mvgraph.models import DMAC, AnchorSpectral, ConcatKMeans
@@ -42,7 +42,6 @@ from mvgraph.plot import save_png
 from mvgraph.plot.report import scaling_figure
 from mvgraph.utils import InsufficientMemoryError, atomic_save_json, atomic_write, resolve_device
 
-MIB = 1 << 20
 METHODS = ("concat-kmeans", "anchor-spectral", "dmac large-n recipe")
 
 
@@ -57,20 +56,10 @@ def make_data(kind: str, n: int, args: argparse.Namespace) -> mvgraph.MultiViewD
 def fit_row(build: Callable[[], object], data: mvgraph.MultiViewData,
             device: torch.device) -> dict:
     """Fit a fresh estimator: time, memory and scores, or the memory guard's refusal."""
-    estimator = build()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
     try:
-        measured, _ = measure(lambda: estimator.fit(data.views))
+        return measure_fit(build(), data, device)
     except InsufficientMemoryError as refused:
         return {"skipped": f"refused by the memory guard: {str(refused).splitlines()[0]}"}
-    scores = mvgraph.evaluate(data.labels, estimator.labels_)
-    row = {**measured, "acc": scores["acc"], "nmi": scores["nmi"]}
-    if device.type == "cuda":
-        row["cuda_peak_extra_mib"] = (torch.cuda.max_memory_allocated() - before) / MIB
-    return row
 
 
 def main() -> None:
@@ -150,11 +139,8 @@ def _line(row: dict) -> str:
     if "skipped" in row:
         return f"{row['kind']} n={row['n']:,} {row['method']}: skipped ({row['skipped']})"
     return (f"{row['kind']} n={row['n']:,} {row['method']}: {row['seconds']:.1f} s, peak RSS "
-            f"{_mib(row['peak_rss_mib'])} MiB, ACC {row['acc']:.4f}")
+            f"{format_mib(row['peak_rss_mib'])} MiB, ACC {row['acc']:.4f}")
 
-
-def _mib(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
 
 
 def markdown(report: dict) -> str:
@@ -175,7 +161,7 @@ def markdown(report: dict) -> str:
         ratio = f"{row['ratio_to_kmeans']:.2f}x" if "ratio_to_kmeans" in row else "-"
         line = (f"| {row['kind']} | {row['n']:,} | {row['method']} | {row['seconds']:.1f} | "
                 f"{ratio} | {100 * row['acc']:.2f} | {100 * row['nmi']:.2f} | "
-                f"{_mib(row['peak_rss_mib'])} | {_mib(row['peak_extra_mib'])} |")
+                f"{format_mib(row['peak_rss_mib'])} | {format_mib(row['peak_extra_mib'])} |")
         if cuda:
             line += f" {row.get('cuda_peak_extra_mib', 0):.0f} |"
         lines.append(line)

@@ -1,5 +1,5 @@
-"""Measurement helpers shared by the benchmark scripts: wall time, peak resident memory
-and a description of the machine.
+"""Measurement helpers shared by the benchmark scripts: wall time, peak resident memory,
+one estimator's fit measured and scored, and a description of the machine.
 
 Peak extra memory (CPU): before a run the process's peak RSS is reset to its current RSS
 (``/proc/self/clear_refs`` = 5, after ``gc.collect()`` and glibc ``malloc_trim(0)`` so freed
@@ -79,3 +79,28 @@ def machine() -> dict:
         "cpu_count": os.cpu_count(),
         "memory_gib": memory,
     }
+
+
+def measure_fit(estimator: Any, data: Any, device: Any) -> dict:
+    """Fit ``estimator`` on ``data`` (a labelled ``MultiViewData``): :func:`measure`'s time
+    and memory, ACC and NMI, and on CUDA the growth of allocated GPU memory
+    (``cuda_peak_extra_mib``)."""
+    import torch
+
+    import mvgraph
+
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+    measured, _ = measure(lambda: estimator.fit(data.views))
+    scores = mvgraph.evaluate(data.labels, estimator.labels_)
+    row = {**measured, "acc": scores["acc"], "nmi": scores["nmi"]}
+    if device.type == "cuda":
+        row["cuda_peak_extra_mib"] = (torch.cuda.max_memory_allocated() - before) / 2**20
+    return row
+
+
+def format_mib(value: float | None) -> str:
+    """A memory reading in whole MiB, or ``n/a`` where the kernel gave none."""
+    return "n/a" if value is None else f"{value:.0f}"

@@ -25,19 +25,16 @@ import argparse
 import json
 import platform
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import torch
-from measure import MEMORY_METHOD, machine, measure
+from measure import MEMORY_METHOD, format_mib, machine, measure_fit
 
 import mvgraph
 from mvgraph.models import DMAC, ConcatKMeans
 from mvgraph.models.dmac import LARGE_SCALE
 from mvgraph.utils import resolve_device
-
-MIB = 1 << 20
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -67,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
             runs.append(("dmac faithful", lambda: DMAC(
                 n_clusters=args.clusters, random_state=0, device=str(device))))
         for name, build in runs:
-            row = {"n": n, "method": name, **_fit(build, data, device)}
+            row = {"n": n, "method": name, **measure_fit(build(), data, device)}
             rows.append(row)
             print(_row_line(row), flush=True)
         baseline = next(r for r in rows if r["n"] == n and r["method"] == "concat-kmeans")
@@ -99,28 +96,10 @@ def main(argv: list[str] | None = None) -> dict:
     return report
 
 
-def _fit(build: Callable[[], object], data: mvgraph.MultiViewData, device: torch.device) -> dict:
-    """Fit a fresh estimator; time, memory and scores."""
-    estimator = build()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-    measured, _ = measure(lambda: estimator.fit(data.views))
-    scores = mvgraph.evaluate(data.labels, estimator.labels_)
-    row = {**measured, "acc": scores["acc"], "nmi": scores["nmi"]}
-    if device.type == "cuda":
-        row["cuda_peak_extra_mib"] = (torch.cuda.max_memory_allocated() - before) / MIB
-    return row
-
-
 def _row_line(row: dict) -> str:
     return (f"n={row['n']:,} {row['method']}: {row['seconds']:.1f} s, "
-            f"peak RSS {_mib(row['peak_rss_mib'])} MiB, ACC {row['acc']:.4f}")
+            f"peak RSS {format_mib(row['peak_rss_mib'])} MiB, ACC {row['acc']:.4f}")
 
-
-def _mib(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
 
 
 def _markdown(report: dict) -> str:
@@ -138,7 +117,7 @@ def _markdown(report: dict) -> str:
         line = (
             f"| {row['n']:,} | {row['method']} | {row['seconds']:.1f} "
             f"| {row['ratio_to_kmeans']:.2f}x | {100 * row['acc']:.2f} | {100 * row['nmi']:.2f} "
-            f"| {_mib(row['peak_rss_mib'])} | {_mib(row['peak_extra_mib'])} |"
+            f"| {format_mib(row['peak_rss_mib'])} | {format_mib(row['peak_extra_mib'])} |"
         )
         if cuda:
             line += f" {row.get('cuda_peak_extra_mib', 0):.0f} |"

@@ -2,14 +2,16 @@
 
 For every set, rate and seed ``0 .. --seeds - 1``, :func:`mvgraph.data.make_incomplete`
 removes views from a fraction ``rate`` of the samples (drawn with the seed; each keeps at
-least one view), and every method fits the incomplete set with its defaults and no preset;
-ACC scores every sample. A method that does not take missing views yet is listed as such,
-not run. ``concat-kmeans`` with missing views is the mean-imputation baseline. Writes
-``benchmarks/results/<name>.json``, ``.md`` (mean ± std ACC per set, method and rate) and
-``.png`` (ACC against the rate, one panel per set), rewritten after every fit; ``--resume``
-keeps the fits already there.
+least one view), and every method (``--methods``, default all) fits the incomplete set with
+its defaults and no preset; ACC scores every sample. ``concat-kmeans`` with missing views
+is the mean-imputation baseline. Writes ``benchmarks/results/<name>.json``, ``.md`` (mean ±
+std ACC per set, method and rate) and ``.png`` (ACC against the rate, one panel per set),
+rewritten after every fit; ``--resume`` keeps the fits already there, those of other sets,
+rates and methods included, and runs only the missing ones.
 
     python benchmarks/incomplete.py --name incomplete
+    python benchmarks/incomplete.py --name incomplete --resume --methods dmac \
+        --datasets handwritten --rates 0 0.5
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 from mvgraph.benchmark import environment
 from mvgraph.experiment import load_data, run
-from mvgraph.models import METHOD_NAMES, get_method
+from mvgraph.models import METHOD_NAMES
 from mvgraph.plot import save_png
 from mvgraph.plot.canvas import new_figure
 from mvgraph.utils import atomic_save_json, atomic_write
@@ -34,7 +36,8 @@ RATES = [0.0, 0.1, 0.3, 0.5, 0.7]
 
 
 def table(report: dict[str, Any]) -> str:
-    """Mean ± std ACC (%) per set and method (rows) and rate (columns)."""
+    """Mean ± std ACC (%) per set and method (rows) and rate (columns), with the number
+    of seeds; a method never run on a set has no row."""
     rates = report["rates"]
     lines = ["| set | method | " + " | ".join(f"{rate:g}" for rate in rates) + " |",
              "|---|---|" + "---|" * len(rates)]
@@ -44,12 +47,11 @@ def table(report: dict[str, Any]) -> str:
             for rate in rates:
                 scores = [100 * r["acc"] for r in report["runs"] if r["dataset"] == name
                           and r["method"] == method and r["missing_rate"] == rate]
-                cells.append(f"{np.mean(scores):.1f} ± {np.std(scores):.1f}" if scores else "–")
-            lines.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
-    refused = report["refused"]
-    notes = [f"- Not run: {', '.join(refused)} (they do not take missing views yet)."] \
-        if refused else []
-    return "\n".join(lines + [""] + notes) + "\n"
+                cells.append(f"{np.mean(scores):.1f} ± {np.std(scores):.1f} ({len(scores)})"
+                             if scores else "–")
+            if any(cell != "–" for cell in cells):
+                lines.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def figure(report: dict[str, Any], path: Path) -> None:
@@ -72,24 +74,31 @@ def figure(report: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", nargs="+", default=METHOD_NAMES, choices=METHOD_NAMES)
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--rates", nargs="+", type=float, default=RATES)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--name", default="incomplete")
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args()
-    methods = [name for name in METHOD_NAMES if get_method(name).takes_incomplete_data]
     path = RESULTS / f"{args.name}.json"
-    report: dict[str, Any] = {
-        "datasets": args.datasets, "rates": args.rates, "seeds": args.seeds,
-        "methods": methods, "refused": [name for name in METHOD_NAMES if name not in methods],
-        "environment": environment(1), "runs": [],
-    }
     done = json.loads(path.read_text())["runs"] if args.resume and path.exists() else []
+
+    def union(key: str, chosen: list, order: list) -> list:
+        """The values of ``key`` chosen now or in the kept runs, in ``order`` first."""
+        values = {*chosen, *(r[key] for r in done)}
+        return [v for v in order if v in values] + sorted(values - set(order))
+
+    report: dict[str, Any] = {
+        "datasets": union("dataset", args.datasets, DATASETS),
+        "rates": union("missing_rate", args.rates, RATES),
+        "methods": union("method", args.methods, METHOD_NAMES),
+        "environment": environment(1), "runs": list(done),
+    }
     for name in args.datasets:
         data = load_data(name)
         for rate in args.rates:
-            for method in methods:
+            for method in args.methods:
                 for seed in range(args.seeds):
                     key = (method, data.name, rate, seed)
                     record = next((r for r in done if (r["method"], r["dataset"],
@@ -101,12 +110,12 @@ def main() -> None:
                         record["missing_rate"] = rate
                         print(f"{name:12s} rate {rate:.1f} {method:16s} seed {seed}: "
                               f"ACC {100 * record['acc']:.1f}", flush=True)
-                    report["runs"].append(record)
-                    atomic_save_json(report, path)
+                        report["runs"].append(record)
+                        atomic_save_json(report, path)
     markdown = table(report)
     with atomic_write(RESULTS / f"{args.name}.md", "w") as handle:
-        handle.write("# ACC (%) as views go missing, mean ± std over seeds "
-                     f"0–{args.seeds - 1}\n\n" + markdown)
+        handle.write("# ACC (%) as views go missing, mean ± std (number of seeds, from 0 "
+                     "on)\n\n" + markdown)
     figure(report, RESULTS / f"{args.name}.png")
     print(markdown)
 

@@ -3,10 +3,11 @@
 A deep fit amplifies the last bit of a floating-point sum into different labels, and the
 last bits depend on the vector instructions the kernels use: on a CPU with AVX-512 and AMX
 the same seed gives other labels than with AVX2 kernels (DMAC on 3Sources, seed 0: ACC
-73.4 against 66.3, benchmarks/results/refactor-reproduction{,-avx2}.json). So that the suite gives the same numbers on every x86-64 machine with AVX2
-or more, it selects the AVX2 kernels of PyTorch, oneDNN and MKL (MKL's reproducibility
-mode) before torch is first imported; the real-data bars were measured with them. A value
-already set in the environment wins.
+73.4 against 66.3, benchmarks/results/refactor-reproduction{,-avx2}.json). So that the
+suite gives the same numbers on every x86-64 machine with AVX2 or more, it selects the AVX2
+kernels of PyTorch, oneDNN and MKL (MKL's reproducibility mode) before torch is first
+imported; the real-data bars were measured with them. A value already set in the
+environment wins.
 """
 
 import importlib.util
@@ -97,6 +98,20 @@ def loop_gaussian(z, sigma: float):
         for k in range(b):
             out[i, k] = math.exp(-float(((z[i] - z[k]) ** 2).sum()) / sigma)
     return out
+
+
+def loop_nt_xent(a, b, tau):
+    """NT-Xent over the 2B items of ``a`` and ``b``, each item's own similarity removed."""
+    import torch
+
+    items = torch.cat([a, b])
+    n, batch = items.shape[0], a.shape[0]
+    total = 0.0
+    for i in range(n):
+        positive = i + batch if i < batch else i - batch
+        denominator = sum(math.exp(cosine(items[i], items[j]) / tau) for j in range(n) if j != i)
+        total -= math.log(math.exp(cosine(items[i], items[positive]) / tau) / denominator)
+    return total / n
 
 
 def loop_relation_alignment(latents, sigma, tau):

@@ -351,10 +351,11 @@ def test_missing_rate_is_applied_with_the_seed_and_recorded(tmp_path, capsys):
                          "--missing-rate", "0.4", "--seed", "2", "--out", str(tmp_path / "run"))
     assert code == 0
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["missing_rate"] == 0.4
-    code, _, stderr = run_cli(capsys, "fit", "crrc", "--data", "synthetic:n=90,views=3",
-                              "--missing-rate", "0.4", "--out", str(tmp_path / "deep"))
-    assert code == 2 and stderr.count("\n") == 1
-    assert "CRRC does not take samples with missing views yet" in stderr
+    code, _, _ = run_cli(capsys, "fit", "dmac", "--data", "synthetic:n=90,views=3",
+                         "--missing-rate", "0.4", "--set", "pretrain_epochs=2", "--set",
+                         "epochs=1", "--out", str(tmp_path / "deep"))
+    assert code == 0
+    assert json.loads((tmp_path / "deep" / "metrics.json").read_text())["missing_rate"] == 0.4
     code, _, _ = run_cli(capsys, "bench", "--methods", "anchor-spectral", "--datasets",
                          "synthetic:n=90,views=3", "--seeds", "1", "--missing-rate", "0.4",
                          "--set", "n_anchors=30", "--name", "mr", "--out", str(tmp_path))

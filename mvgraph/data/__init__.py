@@ -12,6 +12,7 @@ _EXPORTS = {
     "as_multiview": "mvgraph.data.container",
     "data_home": "mvgraph.data.registry",
     "dataset_info": "mvgraph.data.registry",
+    "impute_from_neighbors": "mvgraph.data.incomplete",
     "list_datasets": "mvgraph.data.registry",
     "load_dataset": "mvgraph.data.registry",
     "load_mat": "mvgraph.data.matlab",

@@ -3,7 +3,11 @@
 Views are a cell (1×V or V×1) under ``X``, ``fea`` or ``data``, or separate variables
 ``X1, X2, ...``; labels sit under ``Y``, ``y``, ``gt``, ``truelabel``, ``label`` or
 ``labels``, possibly as a cell holding one copy per view. Views may be stored ``d × n``;
-MATLAB v7.3 (HDF5) files are read with h5py.
+MATLAB v7.3 (HDF5) files are read with h5py. Incomplete data sets mark which sample has
+which view with an ``n × V`` (or ``V × n``) 0/1 matrix under ``presence`` or ``mask``, or
+a cell of such matrices under ``folds`` (one random draw of the missing views per entry,
+as the files of incomplete multi-view clustering papers store them); rows of NaN also
+mark a sample absent from a view (:class:`~mvgraph.data.MultiViewData`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from mvgraph.data.npz import load_npz
 
 VIEW_CELL_KEYS = ("X", "fea", "data")
 LABEL_KEYS = ("Y", "y", "gt", "truelabel", "label", "labels")
+PRESENCE_KEYS = ("presence", "mask", "folds")
 _NUMBERED_VIEW = re.compile(r"X(\d+)")
 
 
@@ -36,8 +41,9 @@ def load_views(path: str | os.PathLike) -> MultiViewData:
     raise ValueError(f"cannot load '{path}': expected a .mat or .npz file; got suffix {suffix!r}")
 
 
-def load_mat(path: str | os.PathLike, *, name: str | None = None) -> MultiViewData:
-    """Load the views and labels of a MATLAB file (v4/v5/v7 or v7.3).
+def load_mat(path: str | os.PathLike, *, name: str | None = None,
+             fold: int = 0) -> MultiViewData:
+    """Load the views, labels and presence mask of a MATLAB file (v4/v5/v7 or v7.3).
 
     Each view is put samples-first: a view whose first axis is not ``n`` but whose last
     is gets that axis moved to the front (``d × n`` is transposed); ``n`` is the number
@@ -51,6 +57,8 @@ def load_mat(path: str | os.PathLike, *, name: str | None = None) -> MultiViewDa
         The ``.mat`` file.
     name : str, optional
         Name of the data set; the file stem by default.
+    fold : int
+        Which mask of a ``folds`` cell to use (0-based).
 
     Raises
     ------
@@ -68,7 +76,8 @@ def load_mat(path: str | os.PathLike, *, name: str | None = None) -> MultiViewDa
     views = _find_views(variables, path)
     n_samples = labels.size if labels is not None else _shared_size(views, path)
     views = [_samples_first(view, n_samples) for view in views]
-    return MultiViewData(views, labels, name=name or path.stem)
+    presence = _find_presence(variables, n_samples, len(views), fold)
+    return MultiViewData(views, labels, name=name or path.stem, presence=presence)
 
 
 def _read_variables(path: Path) -> dict[str, Any]:
@@ -154,6 +163,26 @@ def _find_labels(variables: dict[str, Any]) -> np.ndarray | None:
         while isinstance(labels, np.ndarray) and labels.dtype == object and labels.size:
             labels = labels.flat[0]
         return labels.toarray() if sp.issparse(labels) else np.asarray(labels)
+    return None
+
+
+def _find_presence(variables: dict[str, Any], n_samples: int, n_views: int,
+                   fold: int) -> np.ndarray | None:
+    """The presence mask ``[n, V]`` of the first presence variable found (entry ``fold``
+    of a cell of masks), samples first; ``MultiViewData`` checks its shape and values."""
+    for key in PRESENCE_KEYS:
+        mask = variables.get(key)
+        if mask is None:
+            continue
+        if isinstance(mask, np.ndarray) and mask.dtype == object:
+            if not (isinstance(fold, int) and 0 <= fold < mask.size):
+                raise ValueError(f"fold must be an integer in [0, {mask.size}) for the "
+                                 f"{mask.size} masks of '{key}'; got {fold!r}")
+            mask = mask.flat[fold]
+        mask = mask.toarray() if sp.issparse(mask) else np.asarray(mask)
+        if mask.shape == (n_views, n_samples) and n_views != n_samples:
+            mask = mask.T
+        return mask
     return None
 
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mvgraph.utils.presence import count_rows, rows_with
 from mvgraph.utils.validation import check_matrix, check_number
 
 
@@ -128,7 +129,10 @@ def marginal_entropy_gap(q: Tensor) -> Tensor:
 
 
 def view_aware_cluster_loss(
-    assignments: Sequence[Tensor], weights: Tensor, temperature: float = 0.5
+    assignments: Sequence[Tensor],
+    weights: Tensor,
+    temperature: float = 0.5,
+    presence: Tensor | None = None,
 ) -> Tensor:
     r"""The contrastive part of RAV's :math:`\mathcal{L}_Q`,
     :math:`\frac{1}{2}\sum_v\sum_{u\ne v}\bar w_{vu}\,\ell_c^{(v,u)}` with
@@ -139,10 +143,13 @@ def view_aware_cluster_loss(
     :math:`\mathbf{Q}^u`, itself removed; :math:`\frac{1}{2}(\ell_c^{(v,u)} +
     \ell_c^{(u,v)})` is :func:`~mvgraph.losses.cluster_contrastive`, so the sum is
     :math:`\sum_{v<u}\bar w_{vu}\,\text{cluster\_contrastive}(\mathbf{Q}^v, \mathbf{Q}^u)`.
+    With a ``presence`` mask, the pair :math:`(v, u)` is contrasted over the rows that have
+    both views (a pair no row has adds nothing).
 
     Shapes:
         - **assignments:** :math:`V` tensors :math:`(B, K)`
         - **weights:** :math:`(V, V)`, :math:`w^{(v,u)}` in row :math:`v`
+        - **presence:** :math:`(B, V)` booleans, or ``None`` when every row has every view
         - **output:** :math:`()`
     """
     count = len(assignments)
@@ -152,10 +159,13 @@ def view_aware_cluster_loss(
             f"got {tuple(weights.shape)}"
         )
     pair_weights = 0.5 * (weights + weights.T)
+    rows = {(v, u): rows_with(presence, v, u) for v in range(count) for u in range(v + 1, count)}
     return sum(
-        pair_weights[v, u] * cluster_contrastive(assignments[v], assignments[u], temperature)
-        for v in range(count)
-        for u in range(v + 1, count)
+        (pair_weights[v, u] * cluster_contrastive(assignments[v][pair], assignments[u][pair],
+                                                  temperature)
+         for (v, u), pair in rows.items()
+         if count_rows(pair, len(assignments[v])) > 0),
+        assignments[0].new_zeros(()),
     )
 
 

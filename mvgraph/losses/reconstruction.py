@@ -7,11 +7,16 @@ from collections.abc import Sequence
 import torch.nn.functional as F
 from torch import Tensor
 
+from mvgraph.utils.presence import count_rows, rows_with
+
 REDUCTIONS = ("mean", "sum")
 
 
 def reconstruction_loss(
-    rebuilt: Sequence[Tensor], views: Sequence[Tensor], reduction: str = "mean"
+    rebuilt: Sequence[Tensor],
+    views: Sequence[Tensor],
+    reduction: str = "mean",
+    presence: Tensor | None = None,
 ) -> Tensor:
     r"""Sum over views of the squared reconstruction error, averaged over the samples.
 
@@ -20,9 +25,13 @@ def reconstruction_loss(
     (MFLVC's ``mse_loss``); with ``"sum"`` it is summed over them,
     :math:`\sum_v \frac{1}{n}\lVert \hat{\mathbf{X}}^{(v)} - \mathbf{X}^{(v)}\rVert_F^2`
     (the squared norm per sample, e.g. CRRC Eq. 2), which weighs a view by its width.
+    With a ``presence`` mask, view :math:`v`'s error is over the samples that have it
+    (averaged over them; a view no sample of the batch has adds nothing): what the same
+    loss gives on the present rows alone.
 
     Shapes:
         - **rebuilt, views:** one :math:`(n, d_v)` tensor per view
+        - **presence:** :math:`(n, V)` booleans, or ``None`` when every sample has every view
         - **output:** :math:`()`
     """
     if len(rebuilt) != len(views) or len(views) == 0:
@@ -38,7 +47,8 @@ def reconstruction_loss(
                 f"rebuilt[{v}] must have the shape of views[{v}], {tuple(x.shape)}; "
                 f"got {tuple(x_hat.shape)}"
             )
+    pairs = [(x_hat[rows], x[rows]) for v, (x_hat, x) in enumerate(zip(rebuilt, views))
+             if count_rows(rows := rows_with(presence, v), x.shape[0]) > 0]
     if reduction == "sum":
-        return sum(F.mse_loss(x_hat, x, reduction="sum") / x.shape[0]
-                   for x_hat, x in zip(rebuilt, views))
-    return sum(F.mse_loss(x_hat, x) for x_hat, x in zip(rebuilt, views))
+        return sum(F.mse_loss(x_hat, x, reduction="sum") / x.shape[0] for x_hat, x in pairs)
+    return sum(F.mse_loss(x_hat, x) for x_hat, x in pairs)

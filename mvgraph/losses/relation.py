@@ -19,10 +19,14 @@ from torch import Tensor
 
 from mvgraph.graphs import gaussian_relation
 from mvgraph.losses.contrastive import nt_xent
+from mvgraph.utils.presence import count_rows, rows_with
 
 
 def relation_alignment(
-    latents: Sequence[Tensor], sigma: float = 1.0, temperature: float = 0.5
+    latents: Sequence[Tensor],
+    sigma: float = 1.0,
+    temperature: float = 0.5,
+    presence: Tensor | None = None,
 ) -> Tensor:
     r"""Sum over views of the NT-Xent between the rows of :math:`\mathbf{S}^v` and of
     :math:`\mathbf{S}` (RAV's :math:`\mathcal{L}_S`):
@@ -41,13 +45,20 @@ def relation_alignment(
     symmetric (MFLVC's feature loss on relation rows). Gradients flow into both
     :math:`\mathbf{S}^v` and :math:`\mathbf{S}`.
 
+    With a ``presence`` mask, view :math:`v` is aligned over the rows that have it:
+    :math:`\mathbf{S}^v` and :math:`\mathbf{S}` restricted to those rows and columns (a
+    view fewer than two rows have adds nothing; :math:`\mathbf{S}` is computed on every
+    row, with the latents of the absent views as given).
+
     Args:
         latents: one batch of latents per view (the same :math:`B` samples in each).
         sigma: kernel bandwidth :math:`\sigma`.
         temperature: :math:`\tau_F`.
+        presence: which row has which view, or ``None`` when every row has every view.
 
     Shapes:
         - **latents:** :math:`V` tensors :math:`(B, d_v)`
+        - **presence:** :math:`(B, V)` booleans or ``None``
         - **output:** :math:`()`; relation matrices are :math:`B \times B`
     """
     if len(latents) == 0:
@@ -56,6 +67,9 @@ def relation_alignment(
     if len(sizes) != 1:
         raise ValueError(f"latents must all have the same number of rows; got {sorted(sizes)}")
     global_relation = gaussian_relation(torch.cat(list(latents), dim=1), sigma)
+    rows = [rows_with(presence, v) for v in range(len(latents))]
     return sum(
-        nt_xent(gaussian_relation(z, sigma), global_relation, temperature) for z in latents
+        nt_xent(gaussian_relation(z[r], sigma), global_relation[r][:, r], temperature)
+        for z, r in zip(latents, rows)
+        if count_rows(r, len(z)) > 1
     )

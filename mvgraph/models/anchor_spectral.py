@@ -100,8 +100,6 @@ class AnchorSpectral(MultiViewClusterer):
     view_weights: str = parameter("smoothness", Options(VIEW_WEIGHTINGS))
     device: str = parameter("auto")
 
-    takes_incomplete_data = True
-
     def _fit(self, views: ScaledViews, labels: np.ndarray | None,
              presence: np.ndarray | None) -> None:
         self.device_ = resolve_device(self.device)

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from mvgraph.cluster import kmeans, nearest_centroid
 from mvgraph.data import SCALERS, MultiViewData, ViewScaler, as_multiview
 from mvgraph.data.container import count_distinct_rows
+from mvgraph.data.incomplete import impute_from_neighbors
 from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer, load_checkpoint, recalibrate_batch_norm
 from mvgraph.utils import deterministic_mode, resolve_device, seed_everything
@@ -69,6 +70,11 @@ OPTIONAL_SEED = Either((Integer(0), Options((None,))))
 
 # Rows per block when a whole data set is embedded (bounded activation memory).
 EMBED_CHUNK_ROWS = 16384
+# Missing views of the deep methods' inputs: the neighbours an absent row is imputed from
+# (the usual k of k-NN imputation; not tuned), and the most training samples kept as
+# donors (the search cost and the fitted model's size are bounded by it).
+IMPUTATION_NEIGHBORS = 10
+IMPUTATION_DONORS = 20_000
 # Parameters a fit may be resumed with other values of: they change what is shown or
 # where the checkpoint lives, not what is trained.
 RESUMABLE_PARAMS = frozenset({"verbose", "checkpoint_path", "checkpoint_every"})
@@ -117,6 +123,11 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     defaults on that set; the estimator itself never applies them (its defaults are
     its defaults), :func:`mvgraph.experiment.run` (``mvgraph fit`` and ``bench``) does,
     and records that it did.
+
+    Every method takes samples with missing views (a presence mask in
+    :class:`~mvgraph.data.MultiViewData`): the scaling of a view is fitted on the samples
+    that have it, and every sample, whatever views it has, gets a label and an embedding.
+    On complete data nothing changes.
     """
 
     n_clusters: int = parameter(8, Integer(1))
@@ -134,9 +145,6 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     # ``_fit`` reads each scaled view once, in turn: it gets them scaled on reading
     # (ViewScaler.transform_lazily), so that one scaled copy exists at a time.
     reads_one_view_at_a_time: ClassVar[bool] = False
-    # ``fit``, ``predict`` and ``transform`` take samples with missing views (a presence
-    # mask in MultiViewData); the others refuse them.
-    takes_incomplete_data: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -230,21 +238,11 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
                 f"views must have the dimensions seen in fit, {self.n_features_in_views_}; "
                 f"got {list(data.dims)}"
             )
-        self._check_complete(data)
         return self.scaler_.transform(data.views), data.presence
-
-    def _check_complete(self, data: MultiViewData) -> None:
-        """Refuse samples with missing views unless the method takes them."""
-        if not (data.is_complete or self.takes_incomplete_data):
-            raise ValueError(
-                f"{type(self).__name__} does not take samples with missing views yet "
-                f"({int((~data.presence).sum())} of {data.presence.size} sample views are "
-                "absent); use concat-kmeans or anchor-spectral, or fill the views first")
 
     def _check_training_data(self, data: MultiViewData) -> None:
         """Refuse what no clustering into ``n_clusters`` can come from; warn of a constant
         view. Each scan stops as soon as enough distinct rows are found."""
-        self._check_complete(data)
         k = self.n_clusters
         if data.n_samples < 2:
             raise ValueError(f"fit needs at least 2 samples; got {data.n_samples}")
@@ -364,6 +362,21 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     the training data with the final weights, running the last phase's loss
     (:func:`~mvgraph.training.recalibrate_batch_norm`), so that the labels and
     predictions, computed in evaluation mode, come from the network that was trained.
+
+    With missing views, the network's inputs are complete and its targets are not: an
+    absent row is imputed from the same view of the sample's ``IMPUTATION_NEIGHBORS``
+    nearest donors, found through the views it has
+    (:func:`~mvgraph.data.impute_from_neighbors`; the donors are up to
+    ``IMPUTATION_DONORS`` training samples, kept as ``imputation_donors_`` so that
+    :meth:`predict` imputes new samples the same way), and every batch carries its rows
+    of the presence mask (:class:`~mvgraph.training.Batch`), so that every loss term of a
+    view (or pair of views) runs over the samples that have it (them): a network learns
+    from observed rows only, and reads imputed ones to embed the samples that lack a view.
+    Against the alternative of encoding present rows only and filling an absent code with
+    the mean of the sample's present codes, on Handwritten at missing rate 0.5 (seed 0)
+    DMAC gave 57.8 ACC that way and 84.5 from imputed inputs (86.0 on complete data), and
+    k-means on the imputed views 94.9 against 70.5 with mean imputation
+    (``benchmarks/results/incomplete-notes.md``).
     """
 
     epochs: int = parameter(100, Integer(0))
@@ -406,9 +419,14 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         """
         with deterministic_mode(self.deterministic):
             device = resolve_device(self.device)
+            self.imputation_donors_ = _donors(views, presence, self.random_state)
+            if presence is not None:
+                views = impute_from_neighbors(views, presence, *self.imputation_donors_,
+                                              n_neighbors=IMPUTATION_NEIGHBORS)
             tensors = views_to_tensors(views, device)
+            present = None if presence is None else torch.as_tensor(presence, device=device)
             path = self.checkpoint_path
-            fingerprint = self._fingerprint(tensors) if path is not None else None
+            fingerprint = self._fingerprint(tensors, present) if path is not None else None
             checkpoint = None
             if path is not None and Path(path).exists():
                 checkpoint = load_checkpoint(path)
@@ -440,7 +458,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
                 if checkpoint is not None and restart == len(checkpoint["restart_losses"]):
                     resume = checkpoint["training"]
                 fitted = self._fit_once(
-                    tensors, labels, restart_seed, device, resume=resume, context=context,
+                    tensors, present, labels, restart_seed, device, resume=resume,
+                    context=context,
                     description=f"{restart + 1}/{len(seeds)} " if len(seeds) > 1 else "")
                 # no training epoch (``epochs=0``): no loss, the first restart is kept
                 history = fitted["history_"]
@@ -461,6 +480,7 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     def _fit_once(
         self,
         tensors: list[Tensor],
+        presence: Tensor | None,
         labels: np.ndarray | None,
         seed: int,
         device: torch.device,
@@ -469,7 +489,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         context: Mapping[str, Any] | None = None,
         description: str = "",
     ) -> dict[str, Any]:
-        """One training run from ``seed``; returns what it fitted: ``model_``,
+        """One training run from ``seed`` on the view tensors and their ``presence`` mask
+        (``[n, V]``, ``None`` when complete); returns what it fitted: ``model_``,
         ``history_``, ``embedding_``, ``labels_``, ``cluster_centers_`` and what
         :meth:`_learned_state` adds. ``resume`` is a checkpoint's training state to
         continue from; ``context`` what the checkpoints of this run hold beside it
@@ -485,18 +506,18 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             checkpoint_context=context,
             description=description,
         )
-        phases = self._phases(model, tensors)
+        phases = self._phases(model, tensors, presence)
 
         def predict() -> tuple[np.ndarray, np.ndarray]:
             embedding = self._embed_tensors(model, tensors)
             return embedding, self._cluster(model, embedding, quick=True)[0]
 
         history = trainer.fit(model, phases, tensors, labels=labels, predict=predict,
-                              resume=resume)
+                              resume=resume, presence=presence)
         if phases:
             recalibrate_batch_norm(
                 model, phases[-1].loss, tensors,
-                generator=torch.Generator().manual_seed(seed),
+                generator=torch.Generator().manual_seed(seed), presence=presence,
             )
         learned = self._learned_state(model, phases, tensors)
         embedding = self._embed_tensors(model, tensors)
@@ -524,6 +545,8 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         - ``embedding``: the :math:`n \times e` embedding three times (the fitted one, the
           one of an evaluation, and the k-means copy);
         - ``runtime``: a fixed 150 MiB for the kernels' and thread pools' buffers;
+        - ``imputation donors``: the rows kept to impute missing views from,
+          :math:`4\min(n, \text{IMPUTATION\_DONORS})\sum_v d_v` (dense views);
         - what :meth:`_method_memory_parts` adds (graphs, anchor terms).
 
         The checks of ``benchmarks/memory_estimate.py`` (``memory-estimate.json``) measure
@@ -541,6 +564,7 @@ class DeepMultiViewClusterer(MultiViewClusterer):
             "embedding forward": 4 * min(n, EMBED_CHUNK_ROWS) * (sum(dims) + widths // 2),
             "embedding": 3 * 4 * n * embedding_width,
             "runtime": 150 * 2**20,
+            "imputation donors": 4 * min(n, IMPUTATION_DONORS) * sum(dims),
             **self._method_memory_parts(n, dims, rows),
         }
 
@@ -552,11 +576,12 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         """Parts of the estimate peculiar to the method (default: none)."""
         return {}
 
-    def _fingerprint(self, tensors: list[Tensor]) -> dict[str, Any]:
+    def _fingerprint(self, tensors: list[Tensor], presence: Tensor | None) -> dict[str, Any]:
         """What a checkpoint must have been written for: the parameters that shape the
-        training (as text) and the scaled training views (sizes and a digest)."""
+        training (as text) and the scaled training views with their presence mask (sizes
+        and a digest)."""
         digest = hashlib.blake2b(digest_size=16)
-        for tensor in tensors:
+        for tensor in tensors if presence is None else [*tensors, presence]:
             digest.update(np.ascontiguousarray(tensor.cpu().numpy()))
         params = {name: repr(value) for name, value in self.get_params().items()
                   if name not in RESUMABLE_PARAMS}
@@ -592,6 +617,9 @@ class DeepMultiViewClusterer(MultiViewClusterer):
 
     def _embed(self, views: list, presence: np.ndarray | None) -> np.ndarray:
         check_is_fitted(self, "model_")
+        if presence is not None:
+            views = impute_from_neighbors(views, presence, *self.imputation_donors_,
+                                          n_neighbors=IMPUTATION_NEIGHBORS)
         return self._embed_tensors(self.model_, views_to_tensors(views, self.device_))
 
     def _embed_tensors(self, model: nn.Module, tensors: list[Tensor]) -> np.ndarray:
@@ -615,14 +643,30 @@ class DeepMultiViewClusterer(MultiViewClusterer):
         """The method's module for views of dimensions ``dims``."""
 
     @abstractmethod
-    def _phases(self, model: nn.Module, views: list[Tensor]) -> list[Phase]:
-        """The training phases; ``views`` are the full-data tensors."""
+    def _phases(self, model: nn.Module, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
+        """The training phases; ``views`` are the full-data tensors, ``presence`` which
+        sample has which view (``[n, V]``; ``None``: all of them)."""
 
     @abstractmethod
     def _forward_embedding(self, model: nn.Module, views: list[Tensor]) -> Tensor:
         """The embedding ``[n, e]`` of full-data view tensors (called without grad)."""
 
 
+
+
+def _donors(views: list, presence: np.ndarray | None,
+            random_state: int | None) -> tuple[list, np.ndarray]:
+    """The samples absent views are imputed from: every training sample, or
+    ``IMPUTATION_DONORS`` of them drawn with ``random_state`` when there are more (their
+    rows of every view, in the views' format, and their presence mask)."""
+    n = views[0].shape[0]
+    rows = np.arange(n)
+    if n > IMPUTATION_DONORS:
+        rows = np.sort(np.random.default_rng(random_state).choice(n, IMPUTATION_DONORS,
+                                                                  replace=False))
+    mask = np.ones((n, len(views)), dtype=bool) if presence is None else presence
+    return [view[rows] for view in views], mask[rows]
 
 
 def _restart_rank(loss: float, clusters: int, n_clusters: int) -> tuple[bool, float]:

@@ -40,6 +40,7 @@ from mvgraph.models.base import DeepMultiViewClusterer, parameter
 from mvgraph.nn.fusion import FUSION_MODES
 from mvgraph.nn.networks import BMvCNetwork
 from mvgraph.training import Batch, Phase
+from mvgraph.utils.presence import rows_with
 from mvgraph.utils.validation import Either, Flag, Integer, Options, Real, Widths
 
 # Per-dataset overrides of the defaults; see the estimator's notes.
@@ -142,7 +143,8 @@ class BMvC(DeepMultiViewClusterer):
                            embedding_dim=self.embedding_dim, fusion=self.fusion,
                            decoders=self.reconstruction, projections=self.vcr)
 
-    def _phases(self, model: BMvCNetwork, views: list[Tensor]) -> list[Phase]:
+    def _phases(self, model: BMvCNetwork, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
         n = views[0].shape[0]
         batch_size = self._resolve_batch_size(n)
         rows = n if batch_size is None else min(batch_size, n)
@@ -159,21 +161,32 @@ class BMvC(DeepMultiViewClusterer):
         view_blocks: list[GraphBlocks] = []
         full_graphs: list[tuple[Tensor, Tensor]] | None = None
         if self.vcr:
-            for view in views:
-                edge_index, edge_weight = unit_diagonal_can_graph(view, self.k, cutoff=self.cutoff)
-                view_blocks.append(GraphBlocks(edge_index, edge_weight.to(view.dtype), n))
+            # each view's graph over the samples that have it, in sample numbering
+            for v, view in enumerate(views):
+                present = torch.arange(n, device=view.device)[rows_with(presence, v)]
+                if present.numel() < least:
+                    raise ValueError(
+                        f"BMvC needs at least {least} samples with views[{v}] for its "
+                        f"graph; got {present.numel()}")
+                edge_index, edge_weight = unit_diagonal_can_graph(view[present], self.k,
+                                                                  cutoff=self.cutoff)
+                view_blocks.append(GraphBlocks(present[edge_index], edge_weight.to(view.dtype),
+                                               n))
             if batch_size is None or batch_size >= n:
                 everything = torch.arange(n, device=views[0].device)
-                full_graphs = [blocks.block(everything) for blocks in view_blocks]
+                full_graphs = [blocks.block(everything[rows_with(presence, v)])
+                               for v, blocks in enumerate(view_blocks)]
 
         def loss(batch: Batch) -> dict[str, Tensor]:
             graphs = None
             if self.vcr:
                 graphs = full_graphs if full_graphs is not None else [
-                    blocks.block(batch.index) for blocks in view_blocks
+                    blocks.block(batch.index[rows_with(batch.presence, v)])
+                    for v, blocks in enumerate(view_blocks)
                 ]
             return model.terms(batch.views, graphs, k=self.k, vcr_weight=float(self.vcr_weight),
-                               cutoff=self.cutoff, self_pairs=self.self_pairs)
+                               cutoff=self.cutoff, self_pairs=self.self_pairs,
+                               presence=batch.presence)
 
         return [Phase("main", self.epochs, loss, model.parameters(), optimizer="adam",
                       lr=float(self.lr), batch_size=batch_size,

@@ -163,12 +163,14 @@ class CONAN(DeepMultiViewClusterer):
             image_shapes=image_shapes(self.image_shape, dims),
         )
 
-    def _phases(self, model: CONANNetwork, views: list[Tensor]) -> list[Phase]:
+    def _phases(self, model: CONANNetwork, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
         batch_size = self._resolved_batch_size()
 
         def loss(batch: Batch) -> dict[str, Tensor]:
             return model.terms(batch.views, contrast_weight=self.contrast_weight,
-                               temperature=self.temperature, rel_sigma=self.rel_sigma)
+                               temperature=self.temperature, rel_sigma=self.rel_sigma,
+                               presence=batch.presence)
 
         def init_centroids(epoch: int) -> None:
             if epoch == 0:

@@ -53,8 +53,6 @@ class ConcatKMeans(MultiViewClusterer):
 
     max_iter: int = parameter(100, Integer(1))
 
-    takes_incomplete_data = True
-
     def _fit(self, views: list, labels: np.ndarray | None,
              presence: np.ndarray | None) -> None:
         self.view_means_ = [

@@ -143,17 +143,20 @@ class CRRC(DeepMultiViewClusterer):
                            latent_dim=self.latent_dim, fusion_hidden=self.fusion_hidden,
                            feature_dim=self.feature_dim, gate_hidden=self.gate_hidden)
 
-    def _phases(self, model: CRRCNetwork, views: list[Tensor]) -> list[Phase]:
+    def _phases(self, model: CRRCNetwork, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
         reduction = self.reconstruction
         return [
             Phase("pretrain", self.pretrain_epochs,
-                  lambda batch: model.reconstruction_terms(batch.views, reduction=reduction),
+                  lambda batch: model.reconstruction_terms(batch.views, reduction=reduction,
+                                                           presence=batch.presence),
                   model.autoencoders.parameters(), optimizer="adam", lr=self.lr,
                   batch_size=self.batch_size),
             Phase("main", self.epochs,
                   lambda batch: model.terms(
                       batch.views, temperature=self.temperature, lambda_cm=self.lambda_cm,
-                      targets=VARIANTS[self.variant], reduction=reduction),
+                      targets=VARIANTS[self.variant], reduction=reduction,
+                      presence=batch.presence),
                   model.parameters(), optimizer="adam", lr=self.lr,
                   batch_size=self.batch_size, drop_last=True),
         ]

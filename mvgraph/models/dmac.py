@@ -186,7 +186,8 @@ class DMAC(DeepMultiViewClusterer):
                            embedding_dim=self.embedding_dim, agcn_hidden=self.agcn_hidden,
                            perturbation=self.perturbation, consistency=self.consistency)
 
-    def _phases(self, model: DMACNetwork, views: list[Tensor]) -> list[Phase]:
+    def _phases(self, model: DMACNetwork, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
         m = self._resolve_n_anchors(views[0].shape[0])
         main_optimizer, main_lr = VARIANTS[self.variant]
         # the k-means anchors of the epoch [m, d], the perturbed anchors of the last step
@@ -205,12 +206,12 @@ class DMAC(DeepMultiViewClusterer):
             anchors = model.anchors(state["initial"])
             state["anchors"] = anchors.detach()
             return model.terms(batch.views, anchors, state["k"], alpha=self.alpha,
-                               beta=self.beta)
+                               beta=self.beta, presence=batch.presence)
 
         decoder_ids = {id(p) for p in model.autoencoders.decoders.parameters()}
         return [
             Phase("pretrain", self.pretrain_epochs,
-                  lambda batch: model.reconstruction_terms(batch.views),
+                  lambda batch: model.reconstruction_terms(batch.views, batch.presence),
                   model.autoencoders.parameters(), optimizer=self.optimizer or "rmsprop",
                   lr=self.lr_pretrain, batch_size=self.batch_size, eval_every=0),
             Phase("main", self.epochs, main_loss,

@@ -39,6 +39,7 @@ from mvgraph.losses import VIEW_DISTANCES, view_distances, view_weights
 from mvgraph.models.base import DeepMultiViewClusterer, parameter
 from mvgraph.nn.networks import RAVNetwork
 from mvgraph.training import Phase, balanced_batch_size
+from mvgraph.utils.presence import rows_with
 from mvgraph.utils.validation import Flag, Integer, Options, Real, Widths
 
 # Per-dataset overrides of the defaults, each tuned on seed 0 of its own set (test labels;
@@ -153,7 +154,8 @@ class RAV(DeepMultiViewClusterer):
         return RAVNetwork(dims, self.n_clusters, latent_dim=self.latent_dim,
                           hidden_dims=self.hidden_dims, cluster_head=self.cluster_contrast)
 
-    def _phases(self, model: RAVNetwork, views: list[Tensor]) -> list[Phase]:
+    def _phases(self, model: RAVNetwork, views: list[Tensor],
+                presence: Tensor | None) -> list[Phase]:
         count = len(views)
         equal = torch.full((count, count), 1.0 / (count - 1), device=views[0].device)
         equal.fill_diagonal_(0.0)
@@ -164,8 +166,10 @@ class RAV(DeepMultiViewClusterer):
         def refresh_weights(epoch: int) -> None:
             rows = torch.randperm(views[0].shape[0])[: self.weight_samples].to(views[0].device)
             seed = int(torch.randint(0, 2**31 - 1, ()).item())
+            sampled = None if presence is None else presence[rows]
             with torch.no_grad():
-                latents = [F.normalize(z, dim=1) for z in model.encode([x[rows] for x in views])]
+                latents = [F.normalize(z, dim=1)[rows_with(sampled, v)] for v, z in
+                           enumerate(model.encode([x[rows] for x in views]))]
                 distances = view_distances(
                     latents, self.view_distance, n_projections=self.n_projections, seed=seed
                 )
@@ -175,14 +179,14 @@ class RAV(DeepMultiViewClusterer):
         batch_size = balanced_batch_size(views[0].shape[0], self.batch_size)
         return [
             Phase("pretrain", self.pretrain_epochs,
-                  lambda batch: model.reconstruction_terms(batch.views),
+                  lambda batch: model.reconstruction_terms(batch.views, batch.presence),
                   model.autoencoders.parameters(), lr=self.lr, batch_size=batch_size),
             Phase(
                 "main", self.epochs,
                 lambda batch: model.terms(
                     batch.views, state["weights"], lambda1=self.lambda1, lambda2=lambda2,
                     sigma=self.sigma, tau_relation=self.tau_relation,
-                    tau_cluster=self.tau_cluster),
+                    tau_cluster=self.tau_cluster, presence=batch.presence),
                 model.parameters(), lr=self.lr, batch_size=batch_size,
                 on_epoch_start=(refresh_weights if self.cluster_contrast and self.view_weighting
                                 else None),

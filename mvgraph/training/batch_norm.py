@@ -46,6 +46,7 @@ def recalibrate_batch_norm(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     generator: torch.Generator | None = None,
+    presence: Tensor | None = None,
 ) -> bool:
     """Set the running statistics of every batch-norm layer of ``module`` to those of the
     data ``views`` under the current weights; leave ``module`` in evaluation mode.
@@ -58,6 +59,7 @@ def recalibrate_batch_norm(
         chunk_rows: most rows per forward pass (at least 2, as batch norm needs in
             training; a pass takes 3 rather than leave one row alone).
         generator: draws the random split into chunks.
+        presence: which sample has which view ``[n, V]`` (``None``: all of them).
 
     Returns:
         whether ``module`` has batch-norm layers (without, nothing is run).
@@ -82,7 +84,8 @@ def recalibrate_batch_norm(
     try:
         with torch.no_grad():
             for index in chunks:
-                forward(Batch(index, [view[index] for view in views]))
+                forward(Batch(index, [view[index] for view in views],
+                              None if presence is None else presence[index]))
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum

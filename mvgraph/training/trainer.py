@@ -93,10 +93,13 @@ class Batch:
     Attributes:
         index: positions of the rows in the full data set, shape ``[B]``.
         views: one tensor ``[B, d_v]`` per view, on the training device.
+        presence: which row has which view, ``[B, V]`` booleans; ``None`` when every row
+            has every view (see :mod:`mvgraph.utils.presence`).
     """
 
     index: Tensor
     views: list[Tensor]
+    presence: Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.index.numel())
@@ -215,6 +218,7 @@ class Trainer:
         labels: np.ndarray | None = None,
         predict: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
         resume: Mapping[str, Any] | None = None,
+        presence: Tensor | None = None,
     ) -> list[dict[str, float | int | str]]:
         """Train ``module`` through ``phases`` and return the per-epoch history.
 
@@ -228,6 +232,8 @@ class Trainer:
                 current model state.
             resume: the ``"training"`` entry of a checkpoint of this training (same
                 module, phases and views); training continues where it stopped.
+            presence: which sample has which view ``[n, V]`` (``None``: all of them);
+                every batch carries its rows of it.
         """
         device = views[0].device
         generator = torch.Generator().manual_seed(
@@ -280,7 +286,7 @@ class Trainer:
                         steps = int(partial["steps"])
                         partial = None
                     module.train()
-                    for batch in self._batches(views, order, phase, skip=steps):
+                    for batch in self._batches(views, presence, order, phase, skip=steps):
                         terms = phase.loss(batch)
                         if not terms:
                             raise ValueError(
@@ -380,7 +386,8 @@ class Trainer:
 
     @staticmethod
     def _batches(
-        views: list[Tensor], order: Tensor | None, phase: Phase, *, skip: int = 0
+        views: list[Tensor], presence: Tensor | None, order: Tensor | None, phase: Phase, *,
+        skip: int = 0,
     ) -> Iterator[Batch]:
         """The epoch's minibatches in ``order`` (rows in order when ``None``), from the
         ``skip``-th on."""
@@ -388,13 +395,14 @@ class Trainer:
         device = views[0].device
         if phase.batch_size is None or phase.batch_size >= n:
             if skip == 0:
-                yield Batch(torch.arange(n, device=device), views)
+                yield Batch(torch.arange(n, device=device), views, presence)
             return
         order = (torch.arange(n) if order is None else order).to(device)
         stop = n - n % phase.batch_size if phase.drop_last else n
         for begin in range(skip * phase.batch_size, stop, phase.batch_size):
             index = order[begin : begin + phase.batch_size]
-            yield Batch(index, [view[index] for view in views])
+            yield Batch(index, [view[index] for view in views],
+                        None if presence is None else presence[index])
 
     @staticmethod
     def _checked_means(

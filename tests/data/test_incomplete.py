@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from mvgraph.data import MultiViewData, load_npz, make_incomplete, save_npz, with_presence
+from mvgraph.data import (
+    MultiViewData,
+    impute_from_neighbors,
+    load_npz,
+    make_incomplete,
+    save_npz,
+    with_presence,
+)
 
 
 @pytest.fixture
@@ -103,3 +110,54 @@ def test_npz_keeps_the_mask(tmp_path, three_views):
     loaded = load_npz(tmp_path / "x.npz")
     np.testing.assert_array_equal(loaded.presence, incomplete.presence)
     assert with_presence(loaded, np.ones((50, 3), dtype=bool)).is_complete
+
+
+def test_neighbour_imputation_by_hand():
+    # view 0 is seen by every sample; sample 3 lacks view 1
+    view0 = np.array([[0.0], [1.0], [10.0], [0.2]])
+    view1 = np.array([[5.0, 5.0], [7.0, 7.0], [1.0, 1.0], [0.0, 0.0]])
+    presence = np.array([[1, 1], [1, 1], [1, 1], [1, 0]], dtype=bool)
+    one = impute_from_neighbors([view0, view1], presence, [view0, view1], presence,
+                                n_neighbors=1)[1]
+    np.testing.assert_array_equal(one[3], [5.0, 5.0])  # its nearest donor in view 0 is 0
+    two = impute_from_neighbors([view0, view1], presence, [view0, view1], presence,
+                                n_neighbors=2)
+    np.testing.assert_array_equal(two[1][3], [6.0, 6.0])  # donors 0 and 1
+    np.testing.assert_array_equal(two[1][:3], view1[:3])  # present rows as they are
+    np.testing.assert_allclose(two[0], view0)
+    assert all(view.dtype == np.float32 for view in two)
+
+
+def test_neighbour_imputation_averages_over_the_present_views_and_never_reads_absent_rows():
+    rng = np.random.default_rng(0)
+    views = [rng.normal(size=(40, d)) for d in (3, 2, 4)]
+    presence = make_incomplete(MultiViewData(views), 0.6, random_state=0).presence
+    imputed = impute_from_neighbors(views, presence, views, presence, n_neighbors=3)
+    i = next(i for i in range(40) if presence[i].tolist() == [True, True, False])
+    by_view = []
+    for u in (0, 1):
+        donors = np.flatnonzero(presence[:, u] & presence[:, 2])
+        nearest = donors[np.argsort(((views[u][donors] - views[u][i]) ** 2).sum(1))[:3]]
+        by_view.append(views[2][nearest].mean(0))
+    np.testing.assert_allclose(imputed[2][i], np.mean(by_view, axis=0), rtol=1e-5)
+    noisy = [np.where(presence[:, v : v + 1], view, 1e6) for v, view in enumerate(views)]
+    again = impute_from_neighbors(noisy, presence, noisy, presence, n_neighbors=3)
+    for got, expected in zip(again, imputed, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_neighbour_imputation_falls_back_to_the_view_mean_and_takes_sparse_views():
+    import scipy.sparse as sp
+
+    views = [sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 0.0], [3.0, 0.0]])),
+             np.array([[2.0], [4.0], [0.0]])]
+    presence = np.array([[1, 1], [0, 1], [1, 0]], dtype=bool)
+    # sample 1 has only view 1, which no donor of view 0 shares but sample 0: imputed from
+    # it; sample 2 has only view 0, shared with sample 0 alone
+    imputed = impute_from_neighbors(views, presence, views, presence)
+    np.testing.assert_array_equal(imputed[0], [[1.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    np.testing.assert_array_equal(imputed[1], [[2.0], [4.0], [2.0]])
+    # no donor shares a view with sample 1: the mean of view 0 over the donors that have it
+    lone = np.array([[1, 0], [0, 1], [1, 0]], dtype=bool)
+    imputed = impute_from_neighbors(views, lone, views, lone)
+    np.testing.assert_array_equal(imputed[0][1], [2.0, 0.0])

@@ -232,3 +232,39 @@ def test_load_views_dispatch(tmp_path):
     assert load_views(tmp_path / "a.MAT").n_views == 3
     with pytest.raises(ValueError, match=r"expected a \.mat or \.npz file; got suffix '\.csv'"):
         load_views(tmp_path / "a.csv")
+
+
+def _masks():
+    rng = np.random.default_rng(1)
+    masks = [(rng.random((N, 3)) < 0.7).astype(float) for _ in range(2)]
+    for mask in masks:
+        mask[:, 0] = 1.0  # every sample keeps view 0
+    return masks
+
+
+@pytest.mark.parametrize("key", ["presence", "mask"])
+def test_a_presence_matrix_beside_the_views_marks_the_missing_views(tmp_path, key):
+    views, mask = make_views(), _masks()[0]
+    scipy.io.savemat(tmp_path / "inc.mat", {"X": cell(views, (1, 3)), "Y": labels_1based(),
+                                            key: mask.T})  # stored V × n
+    data = load_mat(tmp_path / "inc.mat")
+    np.testing.assert_array_equal(data.presence, mask.astype(bool))
+    for v, view in enumerate(data.views):
+        np.testing.assert_array_equal(view[mask[:, v] == 0], 0.0)
+
+
+def test_a_cell_of_folds_gives_the_chosen_draw(tmp_path):
+    views, masks = make_views(), _masks()
+    scipy.io.savemat(tmp_path / "folds.mat", {"X": cell(views, (1, 3)), "Y": labels_1based(),
+                                              "folds": cell(masks, (1, 2))})
+    for fold in (0, 1):
+        data = load_mat(tmp_path / "folds.mat", fold=fold)
+        np.testing.assert_array_equal(data.presence, masks[fold].astype(bool))
+    with pytest.raises(ValueError, match=r"fold must be an integer in \[0, 2\) for the 2 "
+                                         r"masks of 'folds'; got 2"):
+        load_mat(tmp_path / "folds.mat", fold=2)
+    bad = masks[0].copy()
+    bad[0] = 0.0  # a sample with no view
+    scipy.io.savemat(tmp_path / "bad.mat", {"X": cell(views, (1, 3)), "presence": bad})
+    with pytest.raises(ValueError, match="sample 0 has no view"):
+        load_mat(tmp_path / "bad.mat")

@@ -2,7 +2,7 @@ import math
 
 import pytest
 import torch
-from conftest import cosine, loop_cluster_loss
+from conftest import cosine, loop_cluster_loss, loop_nt_xent
 
 from mvgraph.losses import (
     cluster_contrastive,
@@ -22,17 +22,6 @@ def _loop_info_nce(a, c, tau):
     return total / a.shape[0]
 
 
-def _loop_nt_xent(a, b, tau):
-    items = torch.cat([a, b])
-    n, batch = items.shape[0], a.shape[0]
-    total = 0.0
-    for i in range(n):
-        positive = i + batch if i < batch else i - batch
-        denominator = sum(math.exp(cosine(items[i], items[j]) / tau) for j in range(n) if j != i)
-        total -= math.log(math.exp(cosine(items[i], items[positive]) / tau) / denominator)
-    return total / n
-
-
 @pytest.mark.parametrize("tau", [0.1, 0.5, 1.0])
 def test_info_nce_matches_a_direct_loop(tau):
     generator = torch.Generator().manual_seed(0)
@@ -46,7 +35,7 @@ def test_nt_xent_matches_a_direct_loop_with_the_self_term_removed(tau):
     generator = torch.Generator().manual_seed(1)
     a = torch.randn(5, 3, dtype=torch.float64, generator=generator)
     b = torch.randn(5, 3, dtype=torch.float64, generator=generator)
-    assert float(nt_xent(a, b, tau)) == pytest.approx(_loop_nt_xent(a, b, tau), rel=1e-10)
+    assert float(nt_xent(a, b, tau)) == pytest.approx(loop_nt_xent(a, b, tau), rel=1e-10)
     assert float(nt_xent(a, b, tau)) == pytest.approx(float(nt_xent(b, a, tau)), rel=1e-12)
 
 
@@ -61,7 +50,7 @@ def test_cluster_contrastive_contrasts_columns():
     generator = torch.Generator().manual_seed(3)
     q_a = torch.softmax(torch.randn(7, 4, dtype=torch.float64, generator=generator), 1)
     q_b = torch.softmax(torch.randn(7, 4, dtype=torch.float64, generator=generator), 1)
-    expected = _loop_nt_xent(q_a.T, q_b.T, 0.5)
+    expected = loop_nt_xent(q_a.T, q_b.T, 0.5)
     assert float(cluster_contrastive(q_a, q_b, 0.5)) == pytest.approx(expected, rel=1e-10)
 
 
@@ -102,14 +91,33 @@ def test_reconstruction_loss_sum_reduction_is_the_squared_norm_per_sample():
         reconstruction_loss(rebuilt, x, reduction="none")
 
 
+VIEW_WEIGHTS = torch.tensor([[0.0, 0.7, 0.3], [0.2, 0.0, 0.8], [0.6, 0.4, 0.0]],
+                            dtype=torch.float64)
+
+
+def _assignments(rows: int, seed: int) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.softmax(torch.randn(rows, 3, dtype=torch.float64, generator=generator), 1)
+            for _ in range(3)]
 
 
 def test_view_aware_cluster_loss_matches_a_direct_loop():
-    generator = torch.Generator().manual_seed(2)
-    q = [torch.softmax(torch.randn(6, 3, dtype=torch.float64, generator=generator), 1)
-         for _ in range(3)]
-    weights = torch.tensor([[0.0, 0.7, 0.3], [0.2, 0.0, 0.8], [0.6, 0.4, 0.0]],
-                           dtype=torch.float64)
-    contrast, _ = loop_cluster_loss(q, weights, 0.5)
-    got = view_aware_cluster_loss(q, weights, 0.5)
+    q = _assignments(6, 2)
+    contrast, _ = loop_cluster_loss(q, VIEW_WEIGHTS, 0.5)
+    got = view_aware_cluster_loss(q, VIEW_WEIGHTS, 0.5)
     assert float(got) == pytest.approx(contrast, rel=1e-10)
+
+
+def test_view_aware_cluster_loss_contrasts_each_pair_over_the_rows_that_have_both():
+    q = _assignments(7, 4)
+    presence = torch.tensor([[1, 1, 0], [1, 1, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1], [1, 1, 0],
+                             [0, 1, 1]], dtype=torch.bool)
+    expected = 0.0
+    for v in range(3):
+        for u in range(v + 1, 3):
+            rows = presence[:, v] & presence[:, u]
+            pair = torch.zeros(2, 2, dtype=torch.float64)
+            pair[0, 1], pair[1, 0] = VIEW_WEIGHTS[v, u], VIEW_WEIGHTS[u, v]
+            expected += loop_cluster_loss([q[v][rows], q[u][rows]], pair, 0.5)[0]
+    got = view_aware_cluster_loss(q, VIEW_WEIGHTS, 0.5, presence)
+    assert float(got) == pytest.approx(expected, rel=1e-10)

@@ -63,3 +63,19 @@ def test_an_unknown_reduction_is_refused():
     with pytest.raises(ValueError) as raised:
         reconstruction_loss(rebuilt, views, reduction="none")
     assert str(raised.value) == "reduction must be one of mean, sum; got 'none'"
+
+
+def test_with_a_presence_mask_each_view_is_averaged_over_its_present_rows():
+    rebuilt, views = two_views()
+    presence = torch.tensor([[True, False], [True, True]])
+    # view 0 over both rows as before; view 1 over row 1 only, whose error is 0
+    assert float(reconstruction_loss(rebuilt, views, presence=presence)) == pytest.approx(13 / 4)
+    rows = presence[:, 1]
+    for reduction in ("mean", "sum"):
+        dense = reconstruction_loss([rebuilt[0], rebuilt[1][rows]], [views[0], views[1][rows]],
+                                    reduction)
+        masked = reconstruction_loss(rebuilt, views, reduction, presence)
+        assert float(masked) == pytest.approx(float(dense))
+    # what absent rows hold is never read
+    views[1][0] = 1e6
+    assert float(reconstruction_loss(rebuilt, views, presence=presence)) == pytest.approx(13 / 4)

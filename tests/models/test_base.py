@@ -68,7 +68,7 @@ def test_restarts_pass_over_collapsed_runs(blobs, monkeypatch):
     # belongs to a run that left a cluster empty; the lowest among complete runs is kept,
     # and a collapsed run only when every run collapsed.
     def scripted(outcomes):
-        def fit_once(self, tensors, labels, seed, device, **options):
+        def fit_once(self, tensors, presence, labels, seed, device, **options):
             loss, used = outcomes[len(self.seen)]
             self.seen.append(seed)
             return {"history_": [{"loss": loss}], "labels_": np.arange(600) % used,

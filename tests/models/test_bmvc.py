@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
+import torch
 from conftest import floor_accuracies, load_or_skip
 from sklearn.base import clone
 
+from mvgraph.data import make_incomplete
+from mvgraph.graphs import unit_diagonal_can_graph
 from mvgraph.metrics import evaluate
 from mvgraph.models import METHODS, BMvC
+from mvgraph.nn.networks import BMvCNetwork
 
 FAST = dict(epochs=30, k=8, eval_every=0)
 
@@ -74,3 +78,26 @@ def test_cub_reaches_the_published_accuracy_over_five_seeds():
     accs = [evaluate(data.labels, BMvC(data.n_classes, random_state=seed).fit(data).labels_)
             ["acc"] for seed in range(5)]
     assert np.mean(accs) >= 0.8667 - 0.01, accs  # bench: 86.27 ± 2.23 (seeds 2, 3: 84.7, 83.0)
+
+
+def test_each_view_graph_is_built_over_the_samples_that_have_the_view(blobs):
+    """The graphs the loss gets equal graphs built from each view's present rows alone."""
+    data = make_incomplete(blobs, 0.5, random_state=0)
+    model = BMvC(3, random_state=0, **{**FAST, "epochs": 1})
+    received = []
+    original = BMvCNetwork.terms
+
+    def recording(self, views, view_graphs, **options):
+        received.append(view_graphs)
+        return original(self, views, view_graphs, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BMvCNetwork, "terms", recording)
+        model.fit(data)
+    scaled = model.scaler_.transform(data.views)
+    for v, (edge_index, edge_weight) in enumerate(received[0]):
+        present = np.flatnonzero(data.presence[:, v])
+        assert 0 < len(present) < data.n_samples
+        expected = unit_diagonal_can_graph(torch.as_tensor(scaled[v][present]), FAST["k"])
+        torch.testing.assert_close(edge_index, expected[0])
+        torch.testing.assert_close(edge_weight, expected[1])

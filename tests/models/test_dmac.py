@@ -85,8 +85,8 @@ def test_restarts_keep_the_anchors_of_the_kept_model(blobs):
     fitted = []
 
     class Recorded(DMAC):
-        def _fit_once(self, tensors, labels, seed, device, **options):
-            state = super()._fit_once(tensors, labels, seed, device, **options)
+        def _fit_once(self, tensors, presence, labels, seed, device, **options):
+            state = super()._fit_once(tensors, presence, labels, seed, device, **options)
             fitted.append((seed, state["anchors_"], state["labels_"],
                            state["history_"][-1]["loss"]))
             return state

@@ -15,6 +15,7 @@ import torch
 
 from mvgraph import CONAN, CRRC, DMAC, RAV, BMvC
 from mvgraph.cli import main
+from mvgraph.data import make_incomplete
 from mvgraph.training import Trainer, TrainingInterrupted, load_checkpoint
 
 # Small schedules with minibatches, two phases where the method has two, two restarts.
@@ -64,9 +65,11 @@ def fitted_state(model):
 
 
 @pytest.mark.filterwarnings("ignore::mvgraph.EmptyClustersWarning")  # short schedules
+@pytest.mark.parametrize("missing_rate", [0.0, 0.4])
 @pytest.mark.parametrize("method", list(SMALL), ids=lambda method: method.__name__)
-def test_interrupted_fit_resumes_to_the_uninterrupted_result(method, blobs, tmp_path,
-                                                              monkeypatch):
+def test_interrupted_fit_resumes_to_the_uninterrupted_result(method, missing_rate, blobs,
+                                                              tmp_path, monkeypatch):
+    blobs = make_incomplete(blobs, missing_rate, random_state=0)
     options = dict(n_clusters=4, random_state=0, n_restarts=2, **SMALL[method])
     taken = interrupt_at_step(monkeypatch, None)
     reference = method(**options).fit(blobs, blobs.labels)
@@ -124,6 +127,11 @@ def test_checkpoint_of_another_fit_is_refused(blobs, tmp_path):
     # another verbosity is the same fit
     CRRC(n_clusters=4, random_state=0, checkpoint_path=path, verbose=0,
          **SMALL[CRRC]).fit(blobs)
+    # the presence mask is part of the training data
+    tensors = [torch.ones(4, 2)]
+    mask = torch.tensor([[True], [True], [False], [True]])
+    fingerprint = CRRC(2)._fingerprint
+    assert fingerprint(tensors, mask)["data"] != fingerprint(tensors, None)["data"]
 
 
 def test_a_file_that_is_no_checkpoint_is_refused(blobs, tmp_path):

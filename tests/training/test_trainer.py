@@ -49,7 +49,7 @@ class AutoencoderKMeans(DeepMultiViewClusterer):
     def _build(self, dims):
         return TinyAutoencoder(dims)
 
-    def _phases(self, model, views):
+    def _phases(self, model, views, presence):
         epoch = {"now": -1}
 
         def reconstruction(batch: Batch):
@@ -165,6 +165,29 @@ def test_minibatches_cover_the_data_once_per_epoch():
     Trainer(verbose=0, random_state=0).fit(
         nn.Module(), [Phase("p", 1, loss, [weight], batch_size=4, drop_last=True)], views)
     assert [len(b) for b in seen] == [4, 4]
+
+
+def test_every_batch_carries_its_rows_of_the_presence_mask():
+    views = [torch.arange(10.0).unsqueeze(1), torch.zeros(10, 2)]
+    presence = torch.stack([torch.ones(10, dtype=torch.bool), torch.arange(10) % 3 == 0], 1)
+    masks = []
+    weight = nn.Parameter(torch.ones(()))
+
+    def loss(batch):
+        masks.append((batch.index.clone(), batch.presence))
+        return {"w": weight * batch.views[0].sum()}
+
+    for batch_size in (4, None):
+        Trainer(verbose=0, random_state=0).fit(
+            nn.Module(), [Phase("p", 1, loss, [weight], batch_size=batch_size)], views,
+            presence=presence)
+    assert len(masks) == 4
+    for index, mask in masks:
+        torch.testing.assert_close(mask, presence[index])
+    masks.clear()
+    Trainer(verbose=0, random_state=0).fit(
+        nn.Module(), [Phase("p", 1, loss, [weight], batch_size=4)], views)
+    assert all(mask is None for _, mask in masks)
 
 
 def test_phase_validation():

@@ -34,7 +34,8 @@ def test_format_memory():
 def test_estimate_has_the_method_parts_and_grows_with_the_batch():
     full = DMAC(n_clusters=20).estimate_memory(100_000, [64, 64, 64])
     assert set(full) == {"data", "activations", "embedding forward", "embedding", "runtime",
-                         "anchor terms"}
+                         "imputation donors", "anchor terms"}
+    assert full["imputation donors"] == 4 * 20_000 * 192
     assert full["data"] == 4 * 100_000 * 192
     batched = DMAC(n_clusters=20, **LARGE_SCALE).estimate_memory(100_000, [64, 64, 64])
     assert batched["activations"] < full["activations"] / 5

@@ -17,6 +17,7 @@ from mvgraph.losses import ddc_loss, dec_loss, nt_xent, stop_gradient_cosine
 from mvgraph.nn.conv_encoder import ConvEncoder
 from mvgraph.nn.fusion import ConcatFusion
 from mvgraph.nn.heads import DDCHead, DECHead, ProjectionHead
+from mvgraph.utils.presence import count_rows, rows_with
 
 CONTRASTS = ("simclr", "simclr-reference", "simsiam", "none")
 CLUSTERING_HEADS = ("ddc", "dec", "none")
@@ -33,6 +34,9 @@ class CONANNetwork(nn.Module):
 
     Linear and convolution weights start Xavier-normal with gain √2 and biases at 0, as in
     the reference code.
+
+    With missing views (a ``presence`` mask ``[B, V]`` beside views whose absent rows
+    were imputed), the contrast of view :math:`v` runs over the samples that have it.
 
     Args:
         dims: input dimension of every view.
@@ -151,6 +155,7 @@ class CONANNetwork(nn.Module):
         contrast_weight: float = 0.01,
         temperature: float = 0.1,
         rel_sigma: float = 0.15,
+        presence: Tensor | None = None,
     ) -> dict[str, Tensor]:
         r"""The weighted terms of CONAN's loss (Eq. 9) on a batch.
 
@@ -163,7 +168,8 @@ class CONANNetwork(nn.Module):
         Eq. 5, :math:`\frac12\mathcal{D}(p(\mathbf{z}), q(p(\mathbf{h}^v))) +
         \frac12\mathcal{D}(p(\mathbf{h}^v), q(p(\mathbf{z})))` with :math:`q` on the
         stop-gradient side, as the paper and its code (so :math:`q` stays at its
-        initialisation).
+        initialisation). With a ``presence`` mask ``[B, V]`` view :math:`v`'s contrast
+        runs over the rows that have it (a view fewer than two rows have adds nothing).
 
         Returns:
             ``ddc`` = :math:`\mathcal{L}_{DDC}` or ``dec`` = :math:`\mathcal{L}_{DEC}` (per
@@ -171,6 +177,8 @@ class CONANNetwork(nn.Module):
             \mathcal{L}_{contrast}` (unless the contrast is ``"none"``).
         """
         representations, z = self.encode(views)
+        present = [(rows, h[rows]) for v, h in enumerate(representations)
+                   if count_rows(rows := rows_with(presence, v), len(z)) > 1]
         terms: dict[str, Tensor] = {}
         if isinstance(self.head, DDCHead):
             assignments, hidden = self.head(z)
@@ -179,27 +187,25 @@ class CONANNetwork(nn.Module):
             terms["dec"] = dec_loss(self.head(z))
         if self.projection is not None:
             projected = self.projection(z)
+            contrast = z.new_zeros(())
             if self.contrast == "simclr":
-                contrast = sum(
-                    2.0 * nt_xent(projected, self.projection(h), temperature)
-                    for h in representations
-                )
+                for rows, h in present:
+                    contrast = contrast + 2.0 * nt_xent(projected[rows], self.projection(h),
+                                                        temperature)
             elif self.contrast == "simclr-reference":
-                half = z.shape[0] // 2
-                contrast = 0.0
-                for h in representations:
-                    joined = torch.cat([projected, self.projection(h)], dim=1)
+                for rows, h in present:
+                    joined = torch.cat([projected[rows], self.projection(h)], dim=1)
+                    half = joined.shape[0] // 2
                     contrast = contrast + 2.0 * nt_xent(
                         joined[:half], joined[half:2 * half], temperature
                     )
             else:
                 predicted = self.predictor(projected)
-                contrast = 0.0
-                for h in representations:
+                for rows, h in present:
                     projected_view = self.projection(h)
                     contrast = contrast + 0.5 * (
-                        stop_gradient_cosine(projected, self.predictor(projected_view))
-                        + stop_gradient_cosine(projected_view, predicted)
+                        stop_gradient_cosine(projected[rows], self.predictor(projected_view))
+                        + stop_gradient_cosine(projected_view, predicted[rows])
                     )
             terms["contrast"] = contrast_weight * contrast
         return terms

@@ -12,6 +12,7 @@ from torch_geometric.nn import MLP
 from mvgraph.losses import info_nce, reconstruction_loss
 from mvgraph.nn.autoencoder import ViewAutoencoders
 from mvgraph.nn.recalibration import CrossViewRecalibration
+from mvgraph.utils.presence import count_rows, rows_with
 
 # The recalibration of each ablation row as (aggregation, gate, fusion); () for none, so that
 # the contrast sees the plain R^v; None for no recalibration and no contrast. Rows of the
@@ -39,6 +40,10 @@ class CRRCNetwork(nn.Module):
     :math:`\mathbf{R}^v = \Psi^v(\mathbf{Z}^v)` (Eq. 4) and the recalibration head
     (:class:`~mvgraph.nn.CrossViewRecalibration`, ``None`` without recalibration);
     ``contrast`` says whether the row trains with the contrast of Eq. 12.
+
+    With missing views (a ``presence`` mask ``[B, V]`` beside views whose absent rows
+    were imputed), the reconstruction and each view's contrast run over the samples that
+    have the view.
 
     Args:
         dims: input dimension of every view (at least two views).
@@ -110,14 +115,14 @@ class CRRCNetwork(nn.Module):
         )
         return torch.cat([parts.gates.mean(-1), parts.weights.flatten(1)], dim=1)
 
-    def reconstruction_terms(self, views: list[Tensor], *,
-                             reduction: str = "sum") -> dict[str, Tensor]:
+    def reconstruction_terms(self, views: list[Tensor], *, reduction: str = "sum",
+                             presence: Tensor | None = None) -> dict[str, Tensor]:
         r"""The pretraining loss, ``reconstruction`` = :math:`\mathcal{L}_{rec} =
         \frac{1}{B}\sum_v \sum_i \lVert \mathbf{x}^v_i - \hat{\mathbf{x}}^v_i \rVert^2`
         (Eq. 2 over a batch; ``reduction="mean"`` also averages over the features, see
         :func:`~mvgraph.losses.reconstruction_loss`)."""
         rebuilt = self.autoencoders.decode(self.autoencoders.encode(views))
-        return {"reconstruction": reconstruction_loss(rebuilt, views, reduction=reduction)}
+        return {"reconstruction": reconstruction_loss(rebuilt, views, reduction, presence)}
 
     def terms(
         self,
@@ -127,6 +132,7 @@ class CRRCNetwork(nn.Module):
         lambda_cm: float,
         targets: Sequence[str] = ("plain", "recalibrated"),
         reduction: str = "sum",
+        presence: Tensor | None = None,
     ) -> dict[str, Tensor]:
         r"""The weighted terms of CRRC's joint loss (Eq. 13) on a batch of rows.
 
@@ -139,6 +145,8 @@ class CRRCNetwork(nn.Module):
                 (:math:`\mathbf{R}^v`); the contrast of view :math:`v` is the mean of
                 ``info_nce(H, T^v, temperature)`` over them.
             reduction: of :math:`\mathcal{L}_{rec}`, see :meth:`reconstruction_terms`.
+            presence: which row has which view ``[B, V]`` (``None``: all of them); view
+                :math:`v`'s contrast runs over the rows that have it.
 
         Returns:
             ``reconstruction`` = :math:`\mathcal{L}_{rec}` and, unless the row is
@@ -147,7 +155,7 @@ class CRRCNetwork(nn.Module):
         """
         latents = self.autoencoders.encode(views)
         rebuilt = self.autoencoders.decode(latents)
-        terms = {"reconstruction": reconstruction_loss(rebuilt, views, reduction=reduction)}
+        terms = {"reconstruction": reconstruction_loss(rebuilt, views, reduction, presence)}
         if self.contrast:
             global_rep = self.global_representation(latents)
             plain = self.view_representations(latents)
@@ -155,7 +163,10 @@ class CRRCNetwork(nn.Module):
                 plain if self.recalibration is None else self.recalibration(global_rep, plain)
             )
             chosen = {"plain": plain, "recalibrated": recalibrated}
-            contrast = sum(info_nce(global_rep, rep, temperature)
-                           for name in targets for rep in chosen[name]) / len(targets)
+            rows = [rows_with(presence, v) for v in range(len(views))]
+            contrast = sum((info_nce(global_rep[rows[v]], rep[rows[v]], temperature)
+                            for name in targets for v, rep in enumerate(chosen[name])
+                            if count_rows(rows[v], len(global_rep)) > 1),
+                           global_rep.new_zeros(())) / len(targets)
             terms["contrast"] = lambda_cm * contrast
         return terms

@@ -11,10 +11,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mvgraph.graphs import anchor_graph
-from mvgraph.losses import anchor_entropy, mutual_information
+from mvgraph.losses import anchor_entropy, mutual_information, reconstruction_loss
 from mvgraph.nn.agcn import AnchorClusterHead
 from mvgraph.nn.autoencoder import ViewAutoencoders
 from mvgraph.nn.perturbation import AnchorPerturbation
+from mvgraph.utils.presence import count_rows, rows_with
 
 
 class DMACNetwork(nn.Module):
@@ -23,6 +24,11 @@ class DMACNetwork(nn.Module):
     (:class:`~mvgraph.nn.AnchorPerturbation`, ``None`` without perturbation) and one
     :class:`~mvgraph.nn.AnchorClusterHead` per view (``None`` without consistency or with a
     single view).
+
+    With missing views (a ``presence`` mask ``[B, V]`` beside views whose absent rows
+    were imputed), view :math:`a`'s anchor graph, anchor entropy, structure term and
+    reconstruction are over the samples that have it (a view no row of the batch has adds
+    nothing).
 
     Args:
         dims: input dimension of every view.
@@ -79,19 +85,19 @@ class DMACNetwork(nn.Module):
             return F.normalize(initial, dim=1)
         return self.perturbation(initial)
 
-    def reconstruction_terms(self, views: list[Tensor]) -> dict[str, Tensor]:
+    def reconstruction_terms(self, views: list[Tensor],
+                             presence: Tensor | None = None) -> dict[str, Tensor]:
         r"""The pretraining loss :math:`\sum_v \operatorname{MSE}(\operatorname{normalize}
         (\mathbf{X}^{(v)}), \hat{\mathbf{X}}^{(v)})`, every view decoded from the fused
         embedding."""
         _, fused = self.encode(views)
-        loss = sum(
-            F.mse_loss(rebuilt, F.normalize(view, dim=1))
-            for rebuilt, view in zip(self.reconstruct(fused), views, strict=True)
-        )
-        return {"reconstruction": loss}
+        targets = [F.normalize(view, dim=1) for view in views]
+        return {"reconstruction": reconstruction_loss(self.reconstruct(fused), targets,
+                                                      presence=presence)}
 
     def terms(
-        self, views: list[Tensor], anchors: Tensor, k: int, *, alpha: float, beta: float
+        self, views: list[Tensor], anchors: Tensor, k: int, *, alpha: float, beta: float,
+        presence: Tensor | None = None,
     ) -> dict[str, Tensor]:
         r"""The weighted terms of DMAC's joint loss (Eq. 16) on a batch of rows.
 
@@ -107,18 +113,22 @@ class DMACNetwork(nn.Module):
             \rVert^2`.
         """
         embeddings, fused = self.encode(views)
-        graphs = [anchor_graph(z, anchors, k) for z in embeddings]
+        # the views some row of the batch has, and those rows
+        present = [(a, r) for a in range(len(views))
+                   if count_rows(r := rows_with(presence, a), len(fused)) > 0]
+        graphs = [anchor_graph(embeddings[a][r], anchors, k) for a, r in present]
         terms: dict[str, Tensor] = {}
         if self.perturbation is not None:
-            terms["al"] = sum(anchor_entropy(z, anchors) for z in embeddings)
+            terms["al"] = sum(anchor_entropy(embeddings[a][r], anchors) for a, r in present)
         if self.heads is not None:
-            clusters = [head(anchors, graph) for head, graph in zip(self.heads, graphs,
-                                                                     strict=True)]
+            clusters = [self.heads[a](anchors, graph) for (a, _), graph in zip(present, graphs)]
             information = sum(
-                mutual_information(clusters[a], clusters[b])
-                for a in range(len(clusters))
-                for b in range(a + 1, len(clusters))
+                (mutual_information(clusters[a], clusters[b])
+                 for a in range(len(clusters))
+                 for b in range(a + 1, len(clusters))),
+                fused.new_zeros(()),
             )
             terms["cm"] = -alpha * information
-        terms["sp"] = beta * sum(graph.structure_energy(fused) for graph in graphs)
+        terms["sp"] = beta * sum(graph.structure_energy(fused[r])
+                                 for graph, (_, r) in zip(graphs, present))
         return terms

@@ -16,12 +16,18 @@ from mvgraph.losses import (
     view_aware_cluster_loss,
 )
 from mvgraph.nn.autoencoder import ViewAutoencoders
+from mvgraph.utils.presence import count_rows, rows_with
 
 
 class RAVNetwork(nn.Module):
     r"""One autoencoder per view, :math:`\mathbf{Z}^v = f^v(\mathbf{X}^v)`, and a linear
     cluster head shared by the views, :math:`\mathbf{Q}^v = \operatorname{softmax}
     (\mathbf{Z}^v\mathbf{W} + \mathbf{b})` (``None`` without the cluster-level contrast).
+
+    With missing views (a ``presence`` mask ``[B, V]`` beside views whose absent rows
+    were imputed), every term of view :math:`v` (reconstruction, entropy, relation) runs
+    over the samples that have it and the contrast of a pair of views over the samples
+    that have both.
 
     Args:
         dims: input dimension of every view.
@@ -60,10 +66,11 @@ class RAVNetwork(nn.Module):
             return torch.cat([F.normalize(z, dim=1) for z in latents], dim=1)
         return torch.stack(self.assign(latents)).mean(0)
 
-    def reconstruction_terms(self, views: list[Tensor]) -> dict[str, Tensor]:
+    def reconstruction_terms(self, views: list[Tensor],
+                             presence: Tensor | None = None) -> dict[str, Tensor]:
         r"""The pretraining loss, ``reconstruction`` = :math:`\mathcal{L}_{REC}`."""
         decoded = self.autoencoders.decode(self.encode(views))
-        return {"reconstruction": reconstruction_loss(decoded, views)}
+        return {"reconstruction": reconstruction_loss(decoded, views, presence=presence)}
 
     def terms(
         self,
@@ -75,6 +82,7 @@ class RAVNetwork(nn.Module):
         sigma: float = 1.0,
         tau_relation: float = 0.5,
         tau_cluster: float = 0.5,
+        presence: Tensor | None = None,
     ) -> dict[str, Tensor]:
         r"""The weighted terms of RAV's loss on a batch.
 
@@ -92,6 +100,7 @@ class RAVNetwork(nn.Module):
                 out.
             sigma, tau_relation, tau_cluster: :math:`\sigma`, :math:`\tau_F`,
                 :math:`\tau_L` (the paper's 1, 0.5, 0.5).
+            presence: which row has which view ``[B, V]`` (``None``: all of them).
 
         Returns:
             ``reconstruction`` = :math:`\mathcal{L}_{REC}`; with a head, ``cluster`` =
@@ -100,13 +109,17 @@ class RAVNetwork(nn.Module):
             unless ``lambda2`` is ``None``, ``relation`` = :math:`\lambda_2\mathcal{L}_S`.
         """
         latents = self.encode(views)
-        terms = {"reconstruction": reconstruction_loss(self.autoencoders.decode(latents), views)}
+        terms = {"reconstruction": reconstruction_loss(self.autoencoders.decode(latents), views,
+                                                       presence=presence)}
         if self.head is not None:
             assignments = self.assign(latents)
             terms["cluster"] = lambda1 * view_aware_cluster_loss(assignments, weights,
-                                                                 tau_cluster)
-            terms["entropy"] = lambda1 * sum(marginal_entropy_gap(q) for q in assignments)
+                                                                 tau_cluster, presence)
+            present = [q[rows] for v, q in enumerate(assignments)
+                       if count_rows(rows := rows_with(presence, v), len(q)) > 0]
+            terms["entropy"] = lambda1 * sum(marginal_entropy_gap(q) for q in present)
         if lambda2 is not None:
             unit = [F.normalize(z, dim=1) for z in latents]
-            terms["relation"] = lambda2 * relation_alignment(unit, sigma, tau_relation)
+            terms["relation"] = lambda2 * relation_alignment(unit, sigma, tau_relation,
+                                                             presence)
         return terms

@@ -101,6 +101,7 @@ def impute_from_neighbors(
     from mvgraph.graphs import nearest_neighbors
 
     dense = [_dense_rows(view, slice(None)) for view in views]
+    donors_dense = [_dense_rows(view, slice(None)) for view in donor_views]
     for v in range(len(views)):
         missing = np.flatnonzero(~presence[:, v])
         if missing.size == 0:
@@ -114,13 +115,12 @@ def impute_from_neighbors(
                 continue
             _, nearest = nearest_neighbors(dense[u][missing[queries]],
                                            min(n_neighbors, donors.size),
-                                           _dense_rows(donor_views[u], donors))
-            donated = _dense_rows(donor_views[v], donors)
-            total[queries] += donated[np.asarray(nearest)].mean(1)
+                                           donors_dense[u][donors])
+            total[queries] += donors_dense[v][donors[np.asarray(nearest)]].mean(1)
             counts[queries] += 1
         alone = counts == 0
         if alone.any():
-            total[alone] = _dense_rows(donor_views[v], donor_presence[:, v]).mean(0)
+            total[alone] = donors_dense[v][donor_presence[:, v]].mean(0)
             counts[alone] = 1
         dense[v][missing] = total / counts[:, None]
     return dense

@@ -14,10 +14,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mvgraph.data.scalers import SCALERS
 from mvgraph.models import METHOD_NAMES
+
+if TYPE_CHECKING:
+    from mvgraph.distributed import Shard
 
 # A diverging loss raises NonFiniteLossError, a FloatingPointError; a fit too large for the
 # memory InsufficientMemoryError, a MemoryError. The modules that fit
@@ -261,6 +264,21 @@ def _datasets() -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    """One run; under ``torchrun`` every process fits its shard of the data and rank 0
+    writes the results and prints."""
+    from torch.distributed import DistError
+
+    from mvgraph.distributed import process_group_from_environment
+
+    try:
+        with process_group_from_environment() as shard:
+            return _fit_shard(args, shard)
+    except DistError as error:  # another process failed, or a collective timed out
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no reason given"
+        raise OSError(f"the distributed run lost a process: {reason}") from None
+
+
+def _fit_shard(args: argparse.Namespace, shard: Shard) -> int:
     from mvgraph.experiment import (
         format_metrics_table,
         load_data,
@@ -279,7 +297,7 @@ def _fit(args: argparse.Namespace) -> int:
         params["scaler"] = args.scaler
     if args.out is not None:
         _check_out_dir(Path(args.out))
-    data = load_data(args.data)
+    data = load_data(args.data, shard)
     out = Path(args.out or Path("runs") / args.method / Path(data.name or "data").stem
                / f"seed{args.seed}")
     if args.out is None:
@@ -292,13 +310,15 @@ def _fit(args: argparse.Namespace) -> int:
     if checkpoint is not None:
         params["checkpoint_path"] = str(checkpoint)
     if "verbose" in known:
-        params.setdefault("verbose", 0 if args.quiet else 1)
+        params.setdefault("verbose", 0 if args.quiet or shard.rank else 1)
     if args.deterministic and "deterministic" in known:
         params["deterministic"] = True
     with deterministic_mode(args.deterministic), memory_limit(args.max_memory):
         result = run(args.method, data, seed=args.seed, n_clusters=args.clusters,
                      params=params, use_preset=not args.no_preset,
                      kmeans_runs=args.kmeans_runs, missing_rate=args.missing_rate)
+    if shard.rank:
+        return 0
     write_run(result, out)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
@@ -342,6 +362,9 @@ def _bench(args: argparse.Namespace) -> int:
     from mvgraph.benchmark import markdown_table, run_benchmark
     from mvgraph.experiment import format_metrics_table, parse_params
 
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ValueError("bench runs its fits in processes of its own (--jobs); start it "
+                         "without torchrun (fit runs under torchrun)")
     _check_out_dir(Path(args.out))
     params = parse_params(args.set)
 

@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from mvgraph import __version__
 from mvgraph.cluster import kmeans
 from mvgraph.data import (
     MultiViewData,
     load_dataset,
+    load_npz,
     load_views,
     make_incomplete,
     make_multiview_blobs,
+    shard_bounds,
 )
+from mvgraph.distributed import SINGLE_PROCESS, Shard, current_shard
 from mvgraph.metrics import METRIC_COLUMNS, METRIC_KEYS, evaluate
 from mvgraph.models import get_method
 from mvgraph.utils import atomic_save_json, atomic_save_npy
@@ -37,14 +41,24 @@ SYNTHETIC_OPTIONS = {
 }
 
 
-def load_data(spec: str) -> MultiViewData:
+def load_data(spec: str, shard: Shard = SINGLE_PROCESS) -> MultiViewData:
     """Data from a registry name, a ``.mat``/``.npz`` path, or ``synthetic[:opt=value,...]``.
 
     Synthetic options: ``n``, ``views``, ``clusters``, ``dim``, ``noise`` (for example
     ``synthetic:n=100000,views=3,clusters=20``); the generator's seed is fixed at 0 so
     every method sees the same data.
+
+    With a distributed ``shard``, this process's contiguous samples
+    (:func:`~mvgraph.data.shard_bounds`): a ``.npz`` file is read for those rows only,
+    any other source is loaded whole and cut.
     """
     path = Path(spec)
+    if shard.is_distributed:
+        if path.suffix.lower() == ".npz":
+            return load_npz(path, part=(shard.rank, shard.world_size))
+        data = load_data(spec)
+        start, stop = shard_bounds(data.n_samples, shard.rank, shard.world_size)
+        return data.subset(np.arange(start, stop))
     if path.suffix.lower() in {".mat", ".npz"} or path.exists():
         return load_views(path)
     name, _, options = spec.partition(":")
@@ -215,6 +229,10 @@ def run(
     first (:func:`~mvgraph.data.make_incomplete`, drawn with ``seed``); the metrics still
     score every sample.
 
+    In a distributed run (an initialised process group of several processes) ``data``
+    is this process's shard (:func:`load_data`); the labels, embeddings and true labels
+    of all shards are gathered, so every rank returns the result of the whole data.
+
     ``n_clusters`` may also come as a parameter (not both, unless equal); ``random_state``
     is ``seed`` and cannot. Every value must follow its parameter's rule
     (:meth:`~mvgraph.models.base.MultiViewClusterer.check_parameters`), checked before the
@@ -237,21 +255,31 @@ def run(
     n_clusters = params.pop("n_clusters", n_clusters)
     preset = applied_preset(method, data.name, params, use_preset)
     params = {**preset, **params}
+    shard = current_shard()
+    true_labels = None if data.labels is None else _gathered(data.label_values[data.labels],
+                                                             shard)
+    if true_labels is not None:
+        true_labels = np.unique(true_labels, return_inverse=True)[1]
     if n_clusters is None:
-        if data.n_classes is None:
+        if true_labels is None:
             raise ValueError("n_clusters is required when the data has no labels")
-        n_clusters = data.n_classes
+        n_clusters = int(true_labels.max()) + 1
     estimator = estimator_class(**{**params, "n_clusters": n_clusters, "random_state": seed})
     estimator.check_parameters()
+    if missing_rate and shard.is_distributed:
+        raise ValueError("missing_rate: a distributed run takes the missing views of its "
+                         f"data file, it does not draw them; got {missing_rate}")
     data = make_incomplete(data, missing_rate, random_state=seed)
     start = time.perf_counter()
     estimator.fit(data)
     seconds = time.perf_counter() - start
-    metrics = evaluate(data.labels, estimator.labels_) if data.labels is not None else {}
+    labels = _gathered(estimator.labels_, shard)
+    embedding = _gathered(estimator.embedding_, shard)
+    metrics = evaluate(true_labels, labels) if true_labels is not None else {}
     average = (
-        kmeans_average(np.asarray(estimator.embedding_), data.labels, int(n_clusters),
-                       runs=kmeans_runs, random_state=seed)
-        if kmeans_runs and data.labels is not None
+        kmeans_average(embedding, true_labels, int(n_clusters), runs=kmeans_runs,
+                       random_state=seed)
+        if kmeans_runs and true_labels is not None
         else {}
     )
     return RunResult(
@@ -267,17 +295,25 @@ def run(
         best_epoch=best_epoch_metrics(getattr(estimator, "history_", [])),
         kmeans_average=average,
         restarts=restart_summary(estimator),
-        labels=np.asarray(estimator.labels_),
-        embedding=np.asarray(estimator.embedding_),
-        true_labels=data.labels,
+        labels=labels,
+        embedding=embedding,
+        true_labels=true_labels,
         history=list(getattr(estimator, "history_", [])),
         view_values=learned_view_values(estimator),
-        n_samples=data.n_samples,
+        n_samples=len(labels),
         n_views=data.n_views,
         n_clusters=int(n_clusters),
-        clusters_found=int(np.unique(estimator.labels_).size),
+        clusters_found=int(np.unique(labels).size),
         missing_rate=float(missing_rate),
     )
+
+
+def _gathered(rows: np.ndarray, shard: Shard) -> np.ndarray:
+    """The rows of every process's shard, in rank order (``rows`` itself on one)."""
+    rows = np.asarray(rows)
+    if not shard.is_distributed:
+        return rows
+    return shard.all_gather_rows(torch.from_numpy(np.ascontiguousarray(rows))).numpy()
 
 
 def restart_summary(estimator: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The README runs as written: every ``python`` block is executed, and every ``mvgraph``
-command line of the shell blocks is parsed by the command line's parser."""
+command line of the shell blocks (also as ``torchrun ... -m mvgraph``) is parsed by the
+command line's parser."""
 
 import re
 import shlex
@@ -33,9 +34,11 @@ def test_python_block_runs(index):
 def test_command_lines_parse():
     parser = build_parser()
     commands = [line.split("#")[0].strip() for block in blocks("bash")
-                for line in block.splitlines()]
+                for line in block.replace("\\\n", " ").splitlines()]
+    launched = [command.split(" -m mvgraph ", 1)[1] for command in commands
+                if command.startswith("torchrun ")]  # torchrun ... -m mvgraph ARGS
     commands = [shlex.split(command)[1:] for command in commands
-                if command.startswith("mvgraph ")]
-    assert len(commands) >= 8
+                if command.startswith("mvgraph ")] + [shlex.split(args) for args in launched]
+    assert len(commands) >= 8 and len(launched) == 2
     for arguments in commands:
         parser.parse_args(arguments)  # an unknown option or value exits with status 2

@@ -22,6 +22,7 @@ _EXPORTS = {
     "make_multiview_blobs": "mvgraph.data.synthetic",
     "make_multiview_manifolds": "mvgraph.data.manifolds",
     "save_npz": "mvgraph.data.npz",
+    "shard_bounds": "mvgraph.data.container",
     "with_presence": "mvgraph.data.container",
 }
 

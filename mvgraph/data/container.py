@@ -21,6 +21,12 @@ View = np.ndarray | sp.csr_matrix
 _SCAN_ELEMENTS = 1 << 22
 
 
+def shard_bounds(n_samples: int, rank: int, world_size: int) -> tuple[int, int]:
+    """The contiguous rows ``[start, stop)`` of ``n_samples`` that process ``rank`` of
+    ``world_size`` holds in a distributed run; shard sizes differ by at most one."""
+    return n_samples * rank // world_size, n_samples * (rank + 1) // world_size
+
+
 def check_view(view: Any, argument: str = "view") -> View:
     """One view as stored by :class:`MultiViewData`, without copying when it already fits.
 

@@ -33,12 +33,15 @@ temporaries only.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from mvgraph.data.container import View, check_view
+
+if TYPE_CHECKING:
+    from mvgraph.distributed import Shard
 
 SCALERS = ("auto", "minmax", "standard", "l2", "none")
 
@@ -58,38 +61,44 @@ def _row_blocks(view: View) -> Iterator[tuple[slice, np.ndarray]]:
         yield slice(start, start + rows), block.astype(np.float64, copy=False)
 
 
-def is_sparse_view(view: View, max_density: float = SPARSE_DENSITY) -> bool:
+def is_sparse_view(view: View, max_density: float = SPARSE_DENSITY,
+                   shard: Shard | None = None) -> bool:
     """Whether ``view`` ``[n, d]`` looks like counts, term weights or links: no negative
-    entry and fewer than ``max_density`` of its entries non-zero."""
+    entry and fewer than ``max_density`` of its entries non-zero (over the rows of every
+    rank of ``shard``)."""
     if sp.issparse(view):
         nonzero, lowest = view.count_nonzero(), min(view.data.min(initial=0), 0)
     else:
         nonzero, lowest = np.count_nonzero(view), view.min()
-    return lowest >= 0 and nonzero < max_density * view.shape[0] * view.shape[1]
+    nonzero, rows = _reduced(np.array([nonzero, view.shape[0]]), shard)
+    lowest = _reduced(lowest, shard, "min")
+    return lowest >= 0 and nonzero < max_density * rows * view.shape[1]
 
 
-def _minmax_statistics(view: View) -> tuple[np.ndarray, np.ndarray]:
+def _minmax_statistics(view: View, shard: Shard | None) -> tuple[np.ndarray, np.ndarray]:
     """Centre ``min`` and scale ``1 / (max - min)`` (0 for constant features)."""
     if sp.issparse(view):
         low = view.min(axis=0).toarray().ravel()
         high = view.max(axis=0).toarray().ravel()
     else:
         low, high = view.min(axis=0), view.max(axis=0)
-    spread = high.astype(np.float64) - low
+    low, high = _reduced(low, shard, "min"), _reduced(high, shard, "max")
+    spread = high - low
     scale = np.divide(1.0, spread, out=np.zeros_like(spread), where=spread > 0)
-    return low.astype(np.float64), scale
+    return low, scale
 
 
-def _standard_statistics(view: View) -> tuple[np.ndarray, np.ndarray]:
+def _standard_statistics(view: View, shard: Shard | None) -> tuple[np.ndarray, np.ndarray]:
     """Centre ``mean`` and scale ``1 / std`` (1 for zero-variance features), two passes."""
+    rows = _reduced(view.shape[0], shard)
     mean = np.zeros(view.shape[1])
     for _, block in _row_blocks(view):
         mean += block.sum(axis=0)
-    mean /= view.shape[0]
+    mean = _reduced(mean, shard) / rows
     squares = np.zeros(view.shape[1])
     for _, block in _row_blocks(view):
         squares += np.square(block - mean).sum(axis=0)
-    std = np.sqrt(squares / view.shape[0])
+    std = np.sqrt(_reduced(squares, shard) / rows)
     return mean, np.divide(1.0, std, out=np.ones_like(std), where=std > 0)
 
 
@@ -117,7 +126,8 @@ def _row_l2(view: View, weight: float = 1.0) -> View:
 
 
 class ViewScaler:
-    """Scale each view; statistics come from the views given to ``fit``.
+    """Scale each view; statistics come from the views given to ``fit`` (from the rows
+    of every process, when ``fit`` is given a :class:`~mvgraph.distributed.Shard`).
 
     Parameters
     ----------
@@ -148,22 +158,25 @@ class ViewScaler:
     def __repr__(self) -> str:
         return f"ViewScaler(method={self.method!r})"
 
-    def fit(self, views: Sequence[Any]) -> ViewScaler:
-        """Learn the per-view choice and statistics of each training view ``[n, d_v]``."""
+    def fit(self, views: Sequence[Any], shard: Shard | None = None) -> ViewScaler:
+        """Learn the per-view choice and statistics of each training view ``[n, d_v]``;
+        with a distributed ``shard``, the views are this process's rows and every
+        statistic is reduced over the processes' rows."""
         checked = _check_views(views)
         self.dims_ = [view.shape[1] for view in checked]
         self.view_methods_ = [
-            ("l2" if is_sparse_view(view) else "minmax") if self.method == "auto" else self.method
+            ("l2" if is_sparse_view(view, shard=shard) else "minmax")
+            if self.method == "auto" else self.method
             for view in checked
         ]
         statistics = {"minmax": _minmax_statistics, "standard": _standard_statistics}
-        pairs = [statistics[method](view) if method in statistics else (None, None)
+        pairs = [statistics[method](view, shard) if method in statistics else (None, None)
                  for view, method in zip(checked, self.view_methods_)]
         self.center_ = [center for center, _ in pairs]
         self.scale_ = [scale for _, scale in pairs]
         self.view_weights_ = [1.0] * len(checked)
         if self.method == "auto":
-            self.view_weights_ = [self._balancing_weight(view, v)
+            self.view_weights_ = [self._balancing_weight(view, v, shard)
                                   for v, view in enumerate(checked)]
             self.scale_ = [None if scale is None else scale * weight
                            for scale, weight in zip(self.scale_, self.view_weights_)]
@@ -195,7 +208,7 @@ class ViewScaler:
         """``fit(views).transform(views)``."""
         return self.fit(views).transform(views)
 
-    def _balancing_weight(self, view: View, v: int) -> float:
+    def _balancing_weight(self, view: View, v: int, shard: Shard | None) -> float:
         """:math:`w_v` of ``auto``: the inverse root-mean-square row norm of the scaled view.
         Rows scaled to unit norm have it exactly, :math:`\\sqrt{n / n_{\\neq 0}}` over the
         non-zero rows (1 when there is none), with no rounding to perturb the view."""
@@ -203,8 +216,9 @@ class ViewScaler:
             nonzero = (int(np.count_nonzero((view != 0).getnnz(axis=1))) if sp.issparse(view)
                        else sum(int(np.count_nonzero(np.any(block != 0, axis=1)))
                                 for _, block in _row_blocks(view)))
-            return float(np.sqrt(view.shape[0] / nonzero)) if nonzero else 1.0
-        return _inverse_rms_row_norm(self._scale(view, v))
+            nonzero, rows = _reduced(np.array([nonzero, view.shape[0]]), shard)
+            return float(np.sqrt(rows / nonzero)) if nonzero else 1.0
+        return _inverse_rms_row_norm(self._scale(view, v), shard)
 
     def _scale(self, view: View, v: int) -> View:
         """View ``v`` scaled by its fitted method, weight and statistics."""
@@ -231,14 +245,26 @@ class ScaledViews(Sequence):
         return self._scaler._scale(self._views[v], v)
 
 
-def _inverse_rms_row_norm(view: View) -> float:
+def _inverse_rms_row_norm(view: View, shard: Shard | None) -> float:
     """:math:`(\\frac{1}{n}\\sum_i \\lVert x_i \\rVert^2)^{-1/2}`, or 1 for an all-zero view."""
     if sp.issparse(view):
         squares = np.square(view.data, dtype=np.float64).sum()
     else:
         squares = np.einsum("ij,ij->", view, view, dtype=np.float64)
-    mean = float(squares) / view.shape[0]
+    squares, rows = _reduced(np.array([squares, view.shape[0]]), shard)
+    mean = float(squares / rows)
     return 1.0 / np.sqrt(mean) if mean > 0 else 1.0
+
+
+def _reduced(values: Any, shard: Shard | None, operation: str = "sum") -> np.ndarray:
+    """``values`` as float64, summed (or their ``"min"``, ``"max"``) over the processes of
+    ``shard``; as they are in one process (``shard`` None or alone)."""
+    values = np.array(values, dtype=np.float64)
+    if shard is None or not shard.is_distributed:
+        return values
+    import torch  # loaded already wherever there is a process group
+
+    return getattr(shard, f"all_{operation}")(torch.from_numpy(values)).numpy()
 
 
 def _check_views(views: Sequence[Any]) -> list[View]:

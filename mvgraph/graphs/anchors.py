@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from mvgraph.cluster import kmeans
+from mvgraph.distributed import SINGLE_PROCESS, Shard
 from mvgraph.graphs.can import adaptive_neighbor_weights
 from mvgraph.graphs.neighbors import (
     as_points,
@@ -45,6 +46,7 @@ def select_anchors(
     n_init: int = 1,
     max_iter: int = 50,
     max_points_per_centroid: int | None = None,
+    shard: Shard = SINGLE_PROCESS,
 ) -> Tensor:
     """Choose :math:`m` anchors among or around the rows of ``x``.
 
@@ -58,20 +60,22 @@ def select_anchors(
         max_iter: Lloyd iterations of every restart (``method="kmeans"`` only).
         max_points_per_centroid: fit the k-means on at most this many random rows per
             anchor (``None``: all rows), see :func:`~mvgraph.cluster.kmeans`.
+        shard: with several processes, ``x`` is this process's part of the rows and the
+            anchors are chosen among all of them, the same on every rank.
 
     Returns:
         Anchors ``[m, d]`` on the device and in the dtype of ``x``, without gradient (wrap
         them in a :class:`torch.nn.Parameter` to learn them).
     """
     points = as_points(x, "x").detach()
-    n = points.shape[0]
+    n = shard.total(points.shape[0])
     check_neighbor_count(m, n, "the number of rows of x", name="m")
     if method not in ANCHOR_METHODS:
         raise ValueError(f"method must be one of {ANCHOR_METHODS}; got {method!r}")
     if method == "kmeans":
         result = kmeans(
             points, m, n_init=n_init, max_iter=max_iter, random_state=random_state,
-            max_points_per_centroid=max_points_per_centroid,
+            max_points_per_centroid=max_points_per_centroid, shard=shard,
         )
         return result.centroids.to(points.device, points.dtype)
     generator = torch.Generator()
@@ -80,7 +84,7 @@ def select_anchors(
     else:
         generator.manual_seed(random_state)
     rows = torch.randperm(n, generator=generator)[:m].to(points.device)
-    return points[rows]
+    return shard.gather_rows(points, rows)
 
 
 @dataclass

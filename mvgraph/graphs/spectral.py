@@ -48,6 +48,7 @@ import torch
 from scipy.sparse.linalg import eigsh
 from torch import Tensor
 
+from mvgraph.distributed import SINGLE_PROCESS, Shard
 from mvgraph.graphs.anchors import AnchorGraph, anchor_graph, inverse_degree
 
 VIEW_WEIGHTINGS = ("uniform", "smoothness")
@@ -173,6 +174,7 @@ def anchor_spectral_embedding(
     *,
     weights: str = "uniform",
     weight_iterations: int = 3,
+    shard: Shard = SINGLE_PROCESS,
 ) -> AnchorSpectralEmbedding:
     """The ``n_components`` leading eigenvectors of the fused graph :math:`\\mathbf{G}`.
 
@@ -182,6 +184,9 @@ def anchor_spectral_embedding(
         n_components: :math:`c`, at most the total number of anchors :math:`M`.
         weights: ``"uniform"`` (:math:`w_v = 1/V`) or ``"smoothness"`` (learned, AMGL).
         weight_iterations: alternations of weights and embedding with ``"smoothness"``.
+        shard: with several processes, ``rows`` are this process's samples; the degrees,
+            :math:`\\mathbf{K}` and the smoothness energies are summed over the processes,
+            so every rank gets the same maps and its own rows of :math:`\\mathbf{U}`.
 
     Shapes:
         - **rows:** per view, ``anchors`` and ``weights`` :math:`(n, k_v)`
@@ -190,24 +195,24 @@ def anchor_spectral_embedding(
     """
     if not rows:
         raise ValueError("rows must hold at least one view's anchor graph; got none")
-    n = rows[0].anchors.shape[0]
-    if any(view.anchors.shape[0] != n for view in rows):
+    if any(view.anchors.shape[0] != rows[0].anchors.shape[0] for view in rows):
         raise ValueError(f"rows must cover the same samples; got {[len(v.anchors) for v in rows]}")
+    n = shard.total(rows[0].anchors.shape[0])
     total = sum(view.n_anchors for view in rows)
     if not isinstance(n_components, int) or not 1 <= n_components <= min(total, n):
         raise ValueError(f"n_components must be an integer in [1, {min(total, n)}] (the "
                          f"anchors and samples); got {n_components!r}")
     if weights not in VIEW_WEIGHTINGS:
         raise ValueError(f"weights must be one of {', '.join(VIEW_WEIGHTINGS)}; got {weights!r}")
-    scales = [inverse_degree(view.degree()).sqrt() for view in rows]  # D_v^{-1/2}
-    gram = _normalised_gram(rows, scales)  # K with unit weights, [M, M]
+    scales = [inverse_degree(shard.all_sum(view.degree())).sqrt() for view in rows]  # D_v^{-1/2}
+    gram = shard.all_sum(_normalised_gram(rows, scales))  # K with unit weights, [M, M]
     offsets = [0]
     for view in rows:
         offsets.append(offsets[-1] + view.n_anchors)
     w = torch.full((len(rows),), 1.0 / len(rows), dtype=torch.float64)
     for _ in range(weight_iterations if weights == "smoothness" else 0):
         spectral = _embedding(rows, scales, gram, w, n_components)
-        w = _smoothness_weights(rows, scales, spectral.transform(rows))
+        w = _smoothness_weights(rows, scales, spectral.transform(rows), shard)
     spectral = _embedding(rows, scales, gram, w, n_components)
     return spectral.transform(rows), spectral
 
@@ -273,13 +278,15 @@ def _normalised_gram(rows: Sequence[AnchorRows], scales: Sequence[Tensor]) -> Te
 
 
 def _smoothness_weights(
-    rows: Sequence[AnchorRows], scales: Sequence[Tensor], embedding: Tensor
+    rows: Sequence[AnchorRows], scales: Sequence[Tensor], embedding: Tensor,
+    shard: Shard = SINGLE_PROCESS,
 ) -> Tensor:
     """AMGL's :math:`w_v \\propto 1/(2\\sqrt{e_v})`, normalised to sum 1, ``[V]``."""
     energies = []
+    total = float(shard.all_sum(embedding.double().pow(2).sum()))
     for view, scale in zip(rows, scales):
-        smooth = (scale[:, None] * view.pool(embedding)).pow(2).sum()
-        energies.append(float(embedding.double().pow(2).sum() - smooth))
+        smooth = (scale[:, None] * shard.all_sum(view.pool(embedding))).pow(2).sum()
+        energies.append(total - float(smooth))
     energy = torch.tensor(energies, dtype=torch.float64).clamp_min(_SMOOTHNESS_FLOOR)
     w = 0.5 / energy.sqrt()
     return w / w.sum()

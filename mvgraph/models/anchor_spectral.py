@@ -56,6 +56,11 @@ class AnchorSpectral(MultiViewClusterer):
     and anchor graph come from the samples that have it, and a sample's rows of the fused
     graph sum over its present views only, so no view is filled in.
 
+    It runs on several processes (``torchrun``), each holding a shard of the samples: the
+    anchors' and the embedding's k-means subsamples are drawn over all samples and
+    gathered, the anchor degrees, :math:`\mathbf{K}` and the view energies are summed, so
+    every rank fits what one process fits on the whole data (``tests/distributed``).
+
     Parameters
     ----------
     n_anchors : int
@@ -94,6 +99,7 @@ class AnchorSpectral(MultiViewClusterer):
     """
 
     reads_one_view_at_a_time = True
+    runs_distributed = True
 
     n_anchors: int = parameter(1000, Integer(2))
     n_neighbors: int = parameter(10, Integer(1))
@@ -105,25 +111,28 @@ class AnchorSpectral(MultiViewClusterer):
         self.device_ = resolve_device(self.device)
         seed = (int(np.random.default_rng().integers(2**31 - 1)) if self.random_state is None
                 else int(self.random_state))
+        seed = int(self.shard_.broadcast(torch.tensor(seed)))  # rank 0's draw
         self.anchors_, rows = [], []
         for v in range(len(views)):
             x, present = self._present_points(views[v], presence, v)  # scaled on reading
-            m = min(self.n_anchors, x.shape[0])
+            m = min(self.n_anchors, self.shard_.total(x.shape[0]))
             if self.n_neighbors >= m:
                 raise ValueError(f"n_neighbors must be less than the anchors of every view, "
                                  f"min(n_anchors, samples with the view) = {m} for view {v}; "
                                  f"got {self.n_neighbors}")
             anchors = select_anchors(x, m, random_state=seed + v, max_iter=ANCHOR_ITERATIONS,
-                                     max_points_per_centroid=ANCHOR_POINTS_PER_CENTROID)
+                                     max_points_per_centroid=ANCHOR_POINTS_PER_CENTROID,
+                                     shard=self.shard_)
             rows.append(self._graph(x, anchors, present, views.n_samples))
             self.anchors_.append(anchors)
             del x
-        embedding, self.spectral_ = anchor_spectral_embedding(rows, self.n_clusters,
-                                                              weights=self.view_weights)
+        embedding, self.spectral_ = anchor_spectral_embedding(
+            rows, self.n_clusters, weights=self.view_weights, shard=self.shard_)
         del rows
         embedding = _unit_rows(embedding)
         result = kmeans(embedding, self.n_clusters, n_init=self.n_init, random_state=seed,
-                        max_points_per_centroid=EMBEDDING_POINTS_PER_CENTROID)
+                        max_points_per_centroid=EMBEDDING_POINTS_PER_CENTROID,
+                        shard=self.shard_)
         self.labels_ = _numpy(result.labels)
         self.cluster_centers_ = _numpy(result.centroids)
         self.embedding_ = _numpy(embedding)

@@ -34,6 +34,7 @@ from mvgraph.cluster import kmeans, nearest_centroid
 from mvgraph.data import SCALERS, MultiViewData, ViewScaler, as_multiview
 from mvgraph.data.container import count_distinct_rows
 from mvgraph.data.incomplete import impute_from_neighbors
+from mvgraph.distributed import current_shard
 from mvgraph.metrics import acc
 from mvgraph.training import Phase, Trainer, load_checkpoint, recalibrate_batch_norm
 from mvgraph.utils import deterministic_mode, resolve_device, seed_everything
@@ -116,6 +117,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         The fitted scaling; its ``view_methods_`` say how each view was scaled.
     n_features_in_views_ : list of int
         The dimension of every training view.
+    shard_ : Shard
+        The :class:`~mvgraph.distributed.Shard` of the fit: on several processes,
+        ``labels_`` and ``embedding_`` are those of this process's samples.
 
     Notes
     -----
@@ -128,6 +132,12 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     :class:`~mvgraph.data.MultiViewData`): the scaling of a view is fitted on the samples
     that have it, and every sample, whatever views it has, gets a label and an embedding.
     On complete data nothing changes.
+
+    Inside an initialised ``torch.distributed`` process group of several processes
+    (``torchrun``, :func:`~mvgraph.distributed.process_group_from_environment`), ``fit`` takes
+    each process's samples (its shard; the data are the shards in rank order) and a
+    method that can (``runs_distributed``) reduces every global quantity over the
+    processes; the others refuse.
     """
 
     n_clusters: int = parameter(8, Integer(1))
@@ -145,6 +155,9 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
     # ``_fit`` reads each scaled view once, in turn: it gets them scaled on reading
     # (ViewScaler.transform_lazily), so that one scaled copy exists at a time.
     reads_one_view_at_a_time: ClassVar[bool] = False
+    # ``_fit`` runs on several processes, each given its samples (``shard_``), and
+    # reduces every global quantity over them.
+    runs_distributed: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -164,6 +177,14 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         estimate and the setting that lowers it.
         """
         self.check_parameters()
+        self.shard_ = current_shard()
+        if self.shard_.is_distributed and not self.runs_distributed:
+            from mvgraph.models import METHODS
+
+            able = ", ".join(name for name, method in METHODS.items() if method.runs_distributed)
+            raise ValueError(
+                f"{type(self).__name__} does not run on several processes (world size "
+                f"{self.shard_.world_size}); run it in one process, or use one of {able}")
         data = as_multiview(Xs, y)
         self._check_training_data(data)
         check_memory(self.estimate_memory(data.n_samples, data.dims),
@@ -172,7 +193,8 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
         # the statistics of each view come from the samples that have it
         self.scaler_ = ViewScaler(self.scaler_method).fit(
             data.views if data.is_complete
-            else [view[data.present(v)] for v, view in enumerate(data.views)])
+            else [view[data.present(v)] for v, view in enumerate(data.views)],
+            self.shard_)
         self.n_features_in_views_ = list(data.dims)
         scale = (self.scaler_.transform_lazily if self.reads_one_view_at_a_time
                  else self.scaler_.transform)
@@ -242,16 +264,19 @@ class MultiViewClusterer(ClusterMixin, BaseEstimator):
 
     def _check_training_data(self, data: MultiViewData) -> None:
         """Refuse what no clustering into ``n_clusters`` can come from; warn of a constant
-        view. Each scan stops as soon as enough distinct rows are found."""
-        k = self.n_clusters
-        if data.n_samples < 2:
-            raise ValueError(f"fit needs at least 2 samples; got {data.n_samples}")
-        if k > data.n_samples:
+        view. Each scan stops as soon as enough distinct rows are found. On several
+        processes the counts are summed over them (the distinct rows of all shards
+        together are at most that sum, so what is refused cannot be clustered), and
+        every rank refuses alike."""
+        k, n = self.n_clusters, self.shard_.total(data.n_samples)
+        if n < 2:
+            raise ValueError(f"fit needs at least 2 samples; got {n}")
+        if k > n:
             raise ValueError(
-                f"n_clusters={k} exceeds the number of samples ({data.n_samples}); "
+                f"n_clusters={k} exceeds the number of samples ({n}); "
                 "a clustering needs at least one sample per cluster"
             )
-        distinct = count_distinct_rows(data.views, limit=k)
+        distinct = self.shard_.total(count_distinct_rows(data.views, limit=k))
         if distinct < k:
             raise ValueError(
                 f"the views hold {distinct} distinct sample(s), fewer than n_clusters={k}; "

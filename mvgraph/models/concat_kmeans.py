@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 from mvgraph.cluster import kmeans
 from mvgraph.models.base import MultiViewClusterer, parameter
@@ -23,6 +24,9 @@ class ConcatKMeans(MultiViewClusterer):
     multi-view clustering: a sample's absent view is replaced by that view's mean scaled
     row over the training samples that have it (``view_means_``), then the concatenation
     is clustered as above.
+
+    On several processes (``torchrun``) each holds a shard of the samples; the k-means is
+    :func:`~mvgraph.cluster.kmeans` with centroid sums and counts summed over them.
 
     Parameters
     ----------
@@ -53,12 +57,16 @@ class ConcatKMeans(MultiViewClusterer):
 
     max_iter: int = parameter(100, Integer(1))
 
+    runs_distributed = True
+
     def _fit(self, views: list, labels: np.ndarray | None,
              presence: np.ndarray | None) -> None:
-        self.view_means_ = [
-            np.asarray(view[rows].mean(axis=0), dtype=np.float32).ravel()
-            for view, rows in zip(views, _present_rows(presence, views), strict=True)
-        ]
+        shard = self.shard_
+        self.view_means_ = []
+        for view, rows in zip(views, _present_rows(presence, views), strict=True):
+            total = torch.from_numpy(np.asarray(view[rows].sum(axis=0), np.float64).ravel())
+            count = shard.total(view[rows].shape[0])
+            self.view_means_.append((shard.all_sum(total) / count).float().numpy())
         self.embedding_ = self._embed(views, presence)
         result = kmeans(
             self.embedding_,
@@ -66,6 +74,7 @@ class ConcatKMeans(MultiViewClusterer):
             n_init=self.n_init,
             max_iter=self.max_iter,
             random_state=self.random_state,
+            shard=shard,
         )
         self.labels_, self.cluster_centers_ = result.labels, result.centroids
         self.inertia_ = result.inertia

@@ -399,9 +399,10 @@ class DeepMultiViewClusterer(MultiViewClusterer):
     from observed rows only, and reads imputed ones to embed the samples that lack a view.
     Against the alternative of encoding present rows only and filling an absent code with
     the mean of the sample's present codes, on Handwritten at missing rate 0.5 (seed 0)
-    DMAC gave 57.8 ACC that way and 84.5 from imputed inputs (86.0 on complete data), and
-    k-means on the imputed views 94.9 against 70.5 with mean imputation
-    (``benchmarks/results/incomplete-notes.md``).
+    DMAC gave 57.8 ACC that way (``benchmarks/results/incomplete-notes.md``) and 84.5 from
+    imputed inputs, 85.5 with the masked losses (86.0 on complete data), and k-means on the
+    imputed views 94.8 against 70.5 with mean imputation
+    (``benchmarks/results/imputation-check.json``).
     """
 
     epochs: int = parameter(100, Integer(0))

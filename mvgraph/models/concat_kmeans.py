@@ -64,8 +64,9 @@ class ConcatKMeans(MultiViewClusterer):
         shard = self.shard_
         self.view_means_ = []
         for view, rows in zip(views, _present_rows(presence, views), strict=True):
-            total = torch.from_numpy(np.asarray(view[rows].sum(axis=0), np.float64).ravel())
-            count = shard.total(view[rows].shape[0])
+            present = view[rows]
+            total = torch.from_numpy(np.asarray(present.sum(axis=0), np.float64).ravel())
+            count = shard.total(present.shape[0])
             self.view_means_.append((shard.all_sum(total) / count).float().numpy())
         self.embedding_ = self._embed(views, presence)
         result = kmeans(

@@ -31,8 +31,10 @@ def _anchor_spectral() -> AnchorSpectral:
     return AnchorSpectral(4, n_anchors=100, n_neighbors=5, random_state=0)
 
 
-def _fit_anchor_spectral(shard: Shard) -> dict:
-    model = _anchor_spectral().fit(_shard_views(shard))
+def _fit_anchor_spectral(shard: Shard, missing_rate: float) -> dict:
+    data = make_incomplete(_data(), missing_rate, random_state=5)
+    start, stop = shard_bounds(N_SAMPLES, shard.rank, shard.world_size)
+    model = _anchor_spectral().fit(data.subset(np.arange(start, stop)))
     return {"embedding": model.embedding_, "labels": model.labels_,
             "weights": model.view_weights_, "anchors": model.anchors_}
 
@@ -43,37 +45,18 @@ def _fit_concat_kmeans(shard: Shard) -> dict:
             "scale": model.scaler_.scale_, "weights": model.scaler_.view_weights_}
 
 
-def _incomplete_data():
-    return make_incomplete(_data(), 0.4, random_state=5)
-
-
-def _fit_anchor_spectral_incomplete(shard: Shard) -> dict:
-    start, stop = shard_bounds(N_SAMPLES, shard.rank, shard.world_size)
-    model = _anchor_spectral().fit(_incomplete_data().subset(np.arange(start, stop)))
-    return {"embedding": model.embedding_, "labels": model.labels_}
-
-
 def _fit_crrc(shard: Shard) -> None:
     CRRC(4).fit(_shard_views(shard))
 
 
-def test_anchor_spectral_embedding_equals_one_process(tmp_path):
-    single = _anchor_spectral().fit(_data().views)
-    ranks = run_ranks(_fit_anchor_spectral, 2, tmp_path)
+@pytest.mark.parametrize("missing_rate", [0.0, 0.4])
+def test_anchor_spectral_embedding_equals_one_process(missing_rate, tmp_path):
+    single = _anchor_spectral().fit(make_incomplete(_data(), missing_rate, random_state=5))
+    ranks = run_ranks(_fit_anchor_spectral, 2, tmp_path, missing_rate)
     for rank in ranks:
         for anchors, expected in zip(rank["anchors"], single.anchors_, strict=True):
             torch.testing.assert_close(anchors, expected, rtol=0, atol=0)
         np.testing.assert_allclose(rank["weights"], single.view_weights_, rtol=1e-9)
-    embedding = np.concatenate([rank["embedding"] for rank in ranks])
-    signs = np.sign((embedding * single.embedding_).sum(0))
-    np.testing.assert_allclose(embedding * signs, single.embedding_, atol=1e-5)
-    labels = np.concatenate([rank["labels"] for rank in ranks])
-    assert ari(single.labels_, labels) >= 0.99
-
-
-def test_anchor_spectral_with_missing_views_equals_one_process(tmp_path):
-    single = _anchor_spectral().fit(_incomplete_data())
-    ranks = run_ranks(_fit_anchor_spectral_incomplete, 2, tmp_path)
     embedding = np.concatenate([rank["embedding"] for rank in ranks])
     signs = np.sign((embedding * single.embedding_).sum(0))
     np.testing.assert_allclose(embedding * signs, single.embedding_, atol=1e-5)

@@ -57,9 +57,11 @@ class AnchorSpectral(MultiViewClusterer):
     graph sum over its present views only, so no view is filled in.
 
     It runs on several processes (``torchrun``), each holding a shard of the samples: the
+    anchor degrees, :math:`\mathbf{K}` and the view energies are summed over them, and the
     anchors' and the embedding's k-means subsamples are drawn over all samples and
-    gathered, the anchor degrees, :math:`\mathbf{K}` and the view energies are summed, so
-    every rank fits what one process fits on the whole data (``tests/distributed``).
+    gathered, so that with more samples than a subsample (16 per anchor, 1024 per cluster)
+    every rank fits what one process fits on the whole data; with fewer, that k-means runs
+    Lloyd iterations over all ranks from other seeds (``tests/distributed``).
 
     Parameters
     ----------

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from mvgraph.losses.dec import student_t_assignment
+from mvgraph.utils.validation import check_number
 
 
 def _check_widths(**widths: int) -> None:
@@ -65,9 +66,12 @@ class DDCHead(nn.Module):
     .. math::
         \mathbf{h} = \operatorname{BN}(\operatorname{ReLU}(\mathbf{W}_1\mathbf{z} +
         \mathbf{b}_1)), \qquad
-        \mathbf{a} = \operatorname{softmax}(\mathbf{W}_2\mathbf{h} + \mathbf{b}_2)
+        \mathbf{a} = \operatorname{softmax}((\mathbf{W}_2\mathbf{h} + \mathbf{b}_2) / T)
 
-    Train it with :func:`~mvgraph.losses.ddc_loss` ``(a, h)``.
+    Train it with :func:`~mvgraph.losses.ddc_loss` ``(a, h)``. The temperature
+    :math:`T` (1 in DDC and CONAN) leaves the argmax unchanged; above 1 the logits must
+    grow :math:`T` times larger for the same confidence, which slows the saturation of
+    the assignments.
 
     Shapes:
         - **input:** :math:`(B, \text{in\_features})`
@@ -75,11 +79,14 @@ class DDCHead(nn.Module):
           layer :math:`(B, \text{hidden\_features})`
     """
 
-    def __init__(self, in_features: int, hidden_features: int, n_clusters: int) -> None:
+    def __init__(self, in_features: int, hidden_features: int, n_clusters: int, *,
+                 temperature: float = 1.0) -> None:
         super().__init__()
         _check_widths(
             in_features=in_features, hidden_features=hidden_features, n_clusters=n_clusters
         )
+        check_number("temperature", temperature, positive=True)
+        self.temperature = temperature
         self.hidden = nn.Sequential(
             nn.Linear(in_features, hidden_features),
             nn.ReLU(),
@@ -89,7 +96,7 @@ class DDCHead(nn.Module):
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         hidden = self.hidden(z)
-        return torch.softmax(self.output(hidden), dim=1), hidden
+        return torch.softmax(self.output(hidden) / self.temperature, dim=1), hidden
 
 
 class DECHead(nn.Module):

@@ -33,6 +33,21 @@ def test_ddc_head_gives_simplex_rows_and_its_hidden_layer():
     assert [type(layer) for layer in head.hidden] == [nn.Linear, nn.ReLU, nn.BatchNorm1d]
 
 
+def test_ddc_head_temperature_divides_the_logits():
+    torch.manual_seed(0)
+    plain, tempered = DDCHead(8, 5, 3), DDCHead(8, 5, 3, temperature=3.0)
+    tempered.load_state_dict(plain.state_dict())
+    z = torch.randn(12, 8)
+    (cold, hidden), (warm, same_hidden) = plain(z), tempered(z)
+    torch.testing.assert_close(same_hidden, hidden)
+    logits = plain.output(hidden)
+    torch.testing.assert_close(warm, torch.softmax(logits / 3.0, dim=1))
+    assert torch.equal(warm.argmax(1), cold.argmax(1))
+    assert warm.max(1).values.mean() < cold.max(1).values.mean()
+    with pytest.raises(ValueError, match="temperature"):
+        DDCHead(8, 5, 3, temperature=0.0)
+
+
 def test_dec_head_uses_its_centroids():
     head = DECHead(4, 3, alpha=2.0)
     centroids = torch.randn(3, 4)

@@ -49,6 +49,8 @@ class CONANNetwork(nn.Module):
         contrast: one of :data:`CONTRASTS`.
         clustering_head: one of :data:`CLUSTERING_HEADS`.
         dec_alpha: Student-t degrees of freedom of the DEC head.
+        head_temperature: temperature of the DDC head's softmax
+            (:class:`~mvgraph.nn.DDCHead`).
         image_shapes: per view ``None`` (fully connected encoder, ReLU after every layer) or
             ``(C, H, W)`` (:class:`~mvgraph.nn.ConvEncoder` on the reshaped rows).
     """
@@ -66,6 +68,7 @@ class CONANNetwork(nn.Module):
         contrast: str = "simclr",
         clustering_head: str = "ddc",
         dec_alpha: float = 1.0,
+        head_temperature: float = 1.0,
         image_shapes: Sequence[tuple[int, int, int] | None] | None = None,
     ) -> None:
         super().__init__()
@@ -81,7 +84,8 @@ class CONANNetwork(nn.Module):
         self.fusion = ConcatFusion([hidden_dim] * len(dims), hidden_dim)
         self.head: DDCHead | DECHead | None = None
         if clustering_head == "ddc":
-            self.head = DDCHead(hidden_dim, cluster_hidden_dim, n_clusters)
+            self.head = DDCHead(hidden_dim, cluster_hidden_dim, n_clusters,
+                                temperature=head_temperature)
         elif clustering_head == "dec":
             self.head = DECHead(hidden_dim, n_clusters, dec_alpha)
         self.projection = (

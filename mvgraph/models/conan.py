@@ -49,11 +49,6 @@ VARIANTS: dict[str, str] = {"paper": "minmax", "stable": "auto"}
 # half, seeds 0-1 (benchmarks/results/conan-screen-stable-*.md; see the class notes).
 STABLE_LOGIT_SCALE = 3.0 * math.log(10.0)
 
-# Per-dataset overrides of the defaults; see benchmarks/results/conan-notes.md, "Scaling".
-PRESETS: dict[str, dict] = {
-    "handwritten": {"scaler": "none"},  # chosen on this set, 5 seeds (labels used)
-}
-
 Scheduler = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 
 
@@ -175,8 +170,6 @@ class CONAN(DeepMultiViewClusterer):
     projection_dim: int = parameter(256, Integer(1))  # reference code, VOC config
     prediction_dim: int = parameter(128, Integer(1))  # reference code default
     image_shape: tuple | list | None = parameter(None)  # checked against the views in _build
-
-    presets = PRESETS
 
     @property
     def scaler_method(self) -> str:

@@ -136,8 +136,8 @@ class CONAN(DeepMultiViewClusterer):
     floor on 2 of 12 sets (``benchmarks/results/conan-stable-*.md``). Neither change
     helps on sparse text (NGs 30.4, BBCSport 30.3): there the untrained encoders already
     lose the views' structure (k-means on the initial :math:`\mathbf{z}`, NGs: 26.2 ACC,
-    on the scaled views 96.6). ``n_restarts`` trains several and keeps the lowest final loss, the
-    paper's protocol ("20 runs, the lowest loss").
+    on the scaled views 96.6). ``n_restarts`` trains several and keeps the lowest final
+    loss, the paper's protocol ("20 runs, the lowest loss").
     ``benchmarks/results/conan-notes.md`` gives these and every other measurement
     (schedules, bandwidth, contrast weight, the code's contrast, batch-norm statistics).
 
@@ -174,10 +174,9 @@ class CONAN(DeepMultiViewClusterer):
     image_shape: tuple | list | None = parameter(None)  # checked against the views in _build
 
     @property
-    def scaler_method(self) -> str:
-        """The scaling used: the ``scaler`` parameter, or for ``scaler="auto"`` the
-        variant's."""
-        return VARIANTS[self.variant] if self.scaler == "auto" else self.scaler
+    def default_scaler(self) -> str:  # type: ignore[override]
+        """What ``scaler="auto"`` stands for: the variant's scaling."""
+        return VARIANTS[self.variant]
 
     @property
     def resolved_head_temperature(self) -> float:

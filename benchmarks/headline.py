@@ -61,13 +61,15 @@ def single_view_kmeans(name: str, seeds: int) -> dict[str, Any]:
 
 
 @cache
-def scales_as(dataset: str, default: str, fixed: str) -> bool:
+def scales_as(dataset: str, default: str, used: str) -> bool:
     """Whether the scaling ``default`` transforms every view of ``dataset`` exactly as the
-    fixed method ``fixed`` does (``"auto"`` choosing ``fixed`` for every view, with unit
-    weights), so that a run made with ``fixed`` is a run with ``default``."""
-    scaler = ViewScaler(default).fit(load_dataset(dataset).views)
-    return (set(scaler.view_methods_) == {fixed}
-            and all(weight == 1.0 for weight in scaler.view_weights_))
+    scaling ``used`` does (the same method per view, with the same weights: ``"auto"``
+    choosing ``"l2"`` for every view with unit weights is ``"l2"``), so that a run made
+    with ``used`` is a run with ``default``."""
+    views = load_dataset(dataset).views
+    default_scaler, used_scaler = ViewScaler(default).fit(views), ViewScaler(used).fit(views)
+    return (default_scaler.view_methods_ == used_scaler.view_methods_
+            and default_scaler.view_weights_ == used_scaler.view_weights_)
 
 
 def made_with_defaults(run: dict[str, Any]) -> bool:

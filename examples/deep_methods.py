@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from mvgraph.data import MultiViewData
 from mvgraph.experiment import format_metrics_table, load_data, run
 from mvgraph.models import get_method
 
@@ -20,9 +21,14 @@ METHODS = ["concat-kmeans", "crrc", "rav", "bmvc", "conan", "dmac"]
 SCHEDULES = ("pretrain_epochs", "epochs")
 
 
-def short_schedule(method: str, divisor: int) -> dict[str, int]:
-    """Every epoch count of ``method``'s defaults divided by ``divisor`` (at least 1)."""
-    defaults = get_method(method)().get_params()
+def short_schedule(method: str, divisor: int, data: MultiViewData) -> dict[str, int]:
+    """Every epoch count of ``method``'s defaults on ``data`` divided by ``divisor`` (at
+    least 1); a count the default leaves to the data (``None``: RAV's pretraining) is
+    first resolved for it."""
+    estimator = get_method(method)()
+    defaults = estimator.get_params()
+    if "pretrain_epochs" in defaults and defaults["pretrain_epochs"] is None:
+        defaults["pretrain_epochs"] = estimator.pretraining_epochs(data.views)
     return {name: max(1, defaults[name] // divisor) for name in SCHEDULES if name in defaults}
 
 
@@ -38,7 +44,7 @@ def main() -> None:
     print(data)
     records = []
     for method in args.methods:
-        params = short_schedule(method, 20) if args.short else {}
+        params = short_schedule(method, 20, data) if args.short else {}
         result = run(method, data, seed=args.seed, params=params)
         records.append(result.record())
         print(format_metrics_table(records[-1:]).splitlines()[-1], flush=True)

@@ -239,8 +239,8 @@ def test_bench_records_every_restart_of_a_run(tmp_path, capsys):
     (["--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
     (["--seed", "x"], "argument --seed: expected an integer >= 0; got 'x'"),
     (["--clusters", "0"], "argument --clusters: expected an integer >= 1; got '0'"),
-    (["--set", "scaler=bogus"], "scaler must be one of auto, minmax, standard, l2, none; got "
-                                "'bogus'"),
+    (["--set", "scaler=bogus"], "scaler must be one of auto, sparse-l2, minmax, standard, l2, "
+                                "none; got 'bogus'"),
     (["--set", "random_state=3"], "random_state is the run's seed (--seed, --seeds)"),
     (["--clusters", "3", "--set", "n_clusters=4"],
      "n_clusters is given twice: 3 (--clusters) and 4 (a parameter)"),

@@ -13,7 +13,9 @@ Methods, for a view ``X`` of shape ``[n, d]``:
   links) gets ``l2``, any other view ``minmax``; then every scaled view is divided by
   its root-mean-square row norm on the training data,
   :math:`w_v = (\frac{1}{n}\sum_i \lVert x^v_i \rVert^2)^{-1/2}`, so that each view
-  weighs the same in a concatenation whatever its dimension.
+  weighs the same in a concatenation whatever its dimension;
+- ``sparse-l2``: the per-view choice of ``auto`` without its view weights (sparse views
+  ``l2``, the others ``minmax``), for a method that weighs its views itself.
 
 The ``auto`` rule was chosen on the tuning half of ``benchmarks/PROTOCOL.md`` with k-means
 on the concatenation (``benchmarks/scaling_rule.py``, 5 seeds,
@@ -43,7 +45,7 @@ from mvgraph.data.container import View, check_view
 if TYPE_CHECKING:
     from mvgraph.distributed import Shard
 
-SCALERS = ("auto", "minmax", "standard", "l2", "none")
+SCALERS = ("auto", "sparse-l2", "minmax", "standard", "l2", "none")
 
 # Fewer non-zero entries than this fraction (and none negative) make a view sparse.
 SPARSE_DENSITY = 0.1
@@ -131,7 +133,7 @@ class ViewScaler:
 
     Parameters
     ----------
-    method : {"auto", "minmax", "standard", "l2", "none"}
+    method : {"auto", "sparse-l2", "minmax", "standard", "l2", "none"}
         See the module documentation.
 
     Attributes
@@ -140,7 +142,7 @@ class ViewScaler:
         Feature dimension of each view seen in ``fit``.
     view_methods_ : list of str
         The scaling applied to each view: ``method`` itself, or the per-view choice of
-        ``auto``.
+        ``auto`` and ``sparse-l2``.
     center_, scale_ : list of ndarray of shape (d_v,) or None
         Per-view statistics; the transform of an affine view is
         ``(X_v - center_[v]) * scale_[v]`` (the view weight folded in). None for views
@@ -166,7 +168,7 @@ class ViewScaler:
         self.dims_ = [view.shape[1] for view in checked]
         self.view_methods_ = [
             ("l2" if is_sparse_view(view, shard=shard) else "minmax")
-            if self.method == "auto" else self.method
+            if self.method in ("auto", "sparse-l2") else self.method
             for view in checked
         ]
         statistics = {"minmax": _minmax_statistics, "standard": _standard_statistics}

@@ -82,9 +82,9 @@ def test_blocks_cover_every_row(monkeypatch, train):
 
 
 def test_errors(train):
-    assert SCALERS == ("auto", "minmax", "standard", "l2", "none")
-    with pytest.raises(ValueError, match="method must be one of auto, minmax, standard, l2, "
-                                         "none; got 'zscore'"):
+    assert SCALERS == ("auto", "sparse-l2", "minmax", "standard", "l2", "none")
+    with pytest.raises(ValueError, match="method must be one of auto, sparse-l2, minmax, "
+                                         "standard, l2, none; got 'zscore'"):
         ViewScaler("zscore")
     scaler = ViewScaler().fit(train)
     with pytest.raises(ValueError, match=r"match the 2 views seen in fit with dims \[5, 6\]; "
@@ -125,6 +125,21 @@ def test_auto_scales_by_kind_and_balances_the_views():
     unseen = [dense[:7] + 1.0, counts[:7], narrow[:7]]
     expected = MinMaxScaler().fit(dense).transform(dense[:7] + 1.0) * scaler.view_weights_[0]
     np.testing.assert_allclose(scaler.transform(unseen)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_l2_chooses_as_auto_without_the_weights():
+    rng = np.random.default_rng(0)
+    views = [rng.normal(5.0, 3.0, size=(60, 200)),
+             sp.csr_matrix(rng.poisson(0.04, size=(60, 300)).astype(np.float64))]
+    views[1][0] = 0.0  # an empty row: auto's weight of this view is then not 1
+    scaler = ViewScaler("sparse-l2").fit(views)
+    assert scaler.view_methods_ == ViewScaler("auto").fit(views).view_methods_
+    assert scaler.view_methods_ == ["minmax", "l2"] and scaler.view_weights_ == [1.0, 1.0]
+    scaled = scaler.transform(views)
+    for v, view in enumerate(views):
+        alone = ViewScaler(scaler.view_methods_[v]).fit_transform([view])[0]
+        np.testing.assert_array_equal(sp.csr_matrix(scaled[v]).toarray(),
+                                      sp.csr_matrix(alone).toarray())
 
 
 def test_fixed_methods_have_unit_weights(train):

@@ -1,11 +1,10 @@
 """Each method on a small real set, with a schedule short enough for the default run.
 
-A method that beats the floor (k-means on the concatenation, ``scaler="auto"``) somewhere
-today is held above it there: its bar is one that no floor seed reaches, checked in the
-test, so the test fails when the method falls to the floor. A method that beats the floor
-nowhere yet is held to what it does today, and the issue that is to lift it is named.
-Bars were measured at seed 0 with two torch threads; the bench rows beside them are the
-5-seed means with the full default schedule (``benchmarks/results/headline.md``).
+Every method beats the floor (k-means on the concatenation, ``scaler="auto"``) somewhere
+today and is held above it there: its bar is one that no floor seed reaches, checked in
+the test, so the test fails when the method falls to the floor. Bars were measured at seed
+0 with two torch threads; the bench rows beside them are the 5-seed means with the full
+default schedule (``benchmarks/results/headline.md``).
 """
 
 import pytest
@@ -21,11 +20,8 @@ ABOVE_FLOOR = [
     ("conan", "landuse21", dict(epochs=10), 0.26),  # 0.281 / 27.4 / 0.212-0.237
     ("crrc", "3sources", dict(), 0.57),  # 0.598 / 56.9 / 0.420-0.550
     ("dmac", "3sources", dict(), 0.58),  # 0.621 (one thread) / 56.1 / 0.420-0.550
-]
-
-BELOW_FLOOR = [
-    # method, set, schedule, what holds today (seed 0 measured), the floor's mean there
-    ("rav", "synthetic3d", dict(pretrain_epochs=50, epochs=20), 0.95),  # 0.975, floor 0.977: 24
+    # 150 pretraining epochs gave 0.331, 200 gave 0.621: 300 keeps the test off that edge
+    ("rav", "3sources", dict(pretrain_epochs=300, epochs=10), 0.60),  # 0.651 / 54.6 / 0.420-0.550
 ]
 
 
@@ -41,11 +37,4 @@ def _fit_acc(method: str, data, schedule: dict) -> float:
 def test_beats_the_floor(method, dataset, schedule, bar):
     data = load_or_skip(dataset)
     assert max(floor_accuracies(data)) < bar
-    assert _fit_acc(method, data, schedule) >= bar
-
-
-@pytest.mark.parametrize("method, dataset, schedule, bar", BELOW_FLOOR,
-                         ids=[row[0] for row in BELOW_FLOOR])
-def test_holds_what_it_does_today(method, dataset, schedule, bar):
-    data = load_or_skip(dataset)
     assert _fit_acc(method, data, schedule) >= bar

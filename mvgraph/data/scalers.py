@@ -34,6 +34,7 @@ temporaries only.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ import scipy.sparse as sp
 from mvgraph.data.container import View, check_view
 
 if TYPE_CHECKING:
+    import torch
+
     from mvgraph.distributed import Shard
 
 SCALERS = ("auto", "sparse-l2", "minmax", "standard", "l2", "none")
@@ -63,12 +66,15 @@ def _row_blocks(view: View) -> Iterator[tuple[slice, np.ndarray]]:
         yield slice(start, start + rows), block.astype(np.float64, copy=False)
 
 
-def is_sparse_view(view: View, max_density: float = SPARSE_DENSITY,
+def is_sparse_view(view: View | torch.Tensor, max_density: float = SPARSE_DENSITY,
                    shard: Shard | None = None) -> bool:
     """Whether ``view`` ``[n, d]`` looks like counts, term weights or links: no negative
     entry and fewer than ``max_density`` of its entries non-zero (over the rows of every
-    rank of ``shard``)."""
-    if sp.issparse(view):
+    rank of ``shard``). A tensor is counted where it lies (no copy to the host)."""
+    torch = sys.modules.get("torch")  # a tensor exists only once torch is imported
+    if torch is not None and isinstance(view, torch.Tensor):
+        nonzero, lowest = int(torch.count_nonzero(view)), min(float(view.min()), 0.0)
+    elif sp.issparse(view):
         nonzero, lowest = view.count_nonzero(), min(view.data.min(initial=0), 0)
     else:
         nonzero, lowest = np.count_nonzero(view), view.min()

@@ -189,10 +189,11 @@ class RAV(DeepMultiViewClusterer):
         """What ``scaler="auto"`` stands for: the variant's scaling."""
         return VARIANTS[self.variant].scaler
 
-    def pretraining_epochs(self, views: Sequence[View]) -> int:
-        """Epochs of pretraining on ``views`` (as they are trained on, each ``[n, d_v]``):
-        ``pretrain_epochs``; if ``None``, ``PRETRAIN_EPOCHS``, or more where a view is
-        sparse and those give fewer than the variant's ``sparse_pretrain_steps`` steps."""
+    def pretraining_epochs(self, views: Sequence[View | Tensor]) -> int:
+        """Epochs of pretraining on ``views`` (arrays, or the tensors trained on; each
+        ``[n, d_v]``): ``pretrain_epochs``; if ``None``, ``PRETRAIN_EPOCHS``, or more where
+        a view is sparse and those give fewer than the variant's ``sparse_pretrain_steps``
+        steps."""
         if self.pretrain_epochs is not None:
             return self.pretrain_epochs
         if not any(is_sparse_view(view) for view in views):
@@ -231,7 +232,7 @@ class RAV(DeepMultiViewClusterer):
 
         batch_size = balanced_batch_size(views[0].shape[0], self.batch_size)
         return [
-            Phase("pretrain", self.pretraining_epochs([x.cpu().numpy() for x in views]),
+            Phase("pretrain", self.pretraining_epochs(views),
                   lambda batch: model.reconstruction_terms(batch.views, batch.presence),
                   model.autoencoders.parameters(), lr=self.lr, batch_size=batch_size),
             Phase(

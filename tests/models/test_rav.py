@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 import mvgraph.losses.relation as relation_module
@@ -113,6 +114,7 @@ def test_the_stable_variant_departs_on_sparse_views_only(blobs):
     # 240 rows in 4 batches: 1000 steps take 250 epochs; 2640 rows in 11 take 200 (2200)
     assert (len(stable.history_), len(paper.history_)) == (250, 200)
     assert stable.pretraining_epochs([np.tile(view, (11, 1)) for view in counts]) == 200
+    assert stable.pretraining_epochs([torch.from_numpy(view) for view in counts]) == 250
     chosen = RAV(4, scaler="l2", pretrain_epochs=3, random_state=0, **dict(SMALL, epochs=0))
     assert len(chosen.fit(blobs).history_) == 3 and chosen.scaler_.view_methods_ == ["l2"] * 3
 

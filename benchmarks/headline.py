@@ -8,7 +8,8 @@ every bench report of that method alone run without ``--set`` parameters
 of those only the runs made with the method's current defaults count (no preset, every
 recorded hyper-parameter and the scaling equal to today's defaults, so a run made before
 a default changed drops out, unless the change leaves that set's scaled views bit for
-bit the same), the first found for each (set, seed). Beside the floor it
+bit the same, or a pretraining length the default leaves to the data resolves on that set
+to the run's), the first found for each (set, seed). Beside the floor it
 shows the best single-view k-means: each view alone, scaled by ``scaler="auto"`` and
 clustered by k-means (``n_init=10``, the same seeds), the view with the highest mean ACC
 chosen with the labels; these runs are cached in ``single-view-kmeans.json``.
@@ -44,6 +45,9 @@ FLOOR = "concat-kmeans"
 SEEDS = 5
 COLLAPSE_MARGIN = 0.10  # a cell this far under the floor has collapsed
 PROTOCOL_SETS = PROTOCOL_HALVES["tuning"] + PROTOCOL_HALVES["report"]
+# What a run that does not record a parameter ran: before ``variant`` existed, the paper's
+# model; before CONAN's ``pretrain_epochs``, no pretraining.
+UNRECORDED = {"variant": "paper", "pretrain_epochs": 0}
 
 
 def single_view_kmeans(name: str, seeds: int) -> dict[str, Any]:
@@ -72,21 +76,40 @@ def scales_as(dataset: str, default: str, used: str) -> bool:
             and default_scaler.view_weights_ == used_scaler.view_weights_)
 
 
+@cache
+def pretraining(method: str, dataset: str, value: int | None) -> int:
+    """The epochs of pretraining that ``pretrain_epochs=value`` gives ``method``'s defaults
+    on ``dataset``'s views, scaled as the method scales them."""
+    estimator = get_method(method)(pretrain_epochs=value)
+    views = ViewScaler(estimator.scaler_method).fit_transform(load_dataset(dataset).views)
+    return estimator.pretraining_epochs(views)
+
+
 def made_with_defaults(run: dict[str, Any]) -> bool:
     """Whether a bench run used its method's current defaults. A parameter the run does
     not record was added after it, with a default that kept the earlier behaviour, except
-    ``variant``: a run from before a method had one ran the paper's model. A run's scaling
-    counts as the default's when it is the same method, or when the default transforms
-    that set's views exactly as the run's method did (:func:`scales_as`)."""
+    those of ``UNRECORDED``, which give what such a run ran. A run's scaling counts as the
+    default's when it is the same method, or when the default transforms that set's views
+    exactly as the run's method did (:func:`scales_as`); its pretraining length, when the
+    two resolve to the same number of epochs on the set (:func:`pretraining`)."""
     estimator = get_method(run["method"])()
     defaults = json.loads(json.dumps(estimator.get_params()))
-    recorded = {"variant": "paper", **run["params"]}
+    recorded = {**{key: value for key, value in UNRECORDED.items() if key in defaults},
+                **run["params"]}
     varying = ("n_clusters", "random_state", *RESUMABLE_PARAMS)  # these change no result
+    in_protocol = run["dataset"] in PROTOCOL_SETS
     scaling = run["scaler"] == estimator.scaler_method or (
-        run["dataset"] in PROTOCOL_SETS
-        and scales_as(run["dataset"], estimator.scaler_method, run["scaler"]))
+        in_protocol and scales_as(run["dataset"], estimator.scaler_method, run["scaler"]))
+
+    def same(key: str, value: Any) -> bool:
+        if recorded[key] == value:
+            return True
+        return key == "pretrain_epochs" and in_protocol and (
+            pretraining(run["method"], run["dataset"], recorded[key])
+            == pretraining(run["method"], run["dataset"], value))
+
     return (not run.get("preset") and scaling
-            and all(recorded[key] == value for key, value in defaults.items()
+            and all(same(key, value) for key, value in defaults.items()
                     if key in recorded and key not in varying))
 
 

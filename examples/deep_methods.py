@@ -6,7 +6,7 @@ does) unless ``--short`` divides every schedule by 20 for a quick look. Pass lab
 
     python examples/deep_methods.py                      # NGs (500 samples, 3 views)
     python examples/deep_methods.py --data cub --methods bmvc conan
-    python examples/deep_methods.py --short              # 39 s on a 2-core CPU
+    python examples/deep_methods.py --short              # 44 s on a 2-core CPU
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ SCHEDULES = ("pretrain_epochs", "epochs")
 
 def short_schedule(method: str, divisor: int, data: MultiViewData) -> dict[str, int]:
     """Every epoch count of ``method``'s defaults on ``data`` divided by ``divisor`` (at
-    least 1); a count the default leaves to the data (``None``: RAV's pretraining) is
-    first resolved for it."""
+    least 1, or 0 where it is 0); a count the default leaves to the data (``None``: RAV's
+    and CONAN's pretraining) is first resolved for it."""
     estimator = get_method(method)()
     defaults = estimator.get_params()
     if "pretrain_epochs" in defaults and defaults["pretrain_epochs"] is None:
         defaults["pretrain_epochs"] = estimator.pretraining_epochs(data.views)
-    return {name: max(1, defaults[name] // divisor) for name in SCHEDULES if name in defaults}
+    return {name: max(1, defaults[name] // divisor) if defaults[name] else 0
+            for name in SCHEDULES if name in defaults}
 
 
 def main() -> None:

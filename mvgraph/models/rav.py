@@ -27,7 +27,6 @@ follow MFLVC, the code base RAV's settings (Adam, 3e-4, batch 256, the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -42,7 +41,7 @@ from mvgraph.data.scalers import is_sparse_view
 from mvgraph.losses import VIEW_DISTANCES, view_distances, view_weights
 from mvgraph.models.base import DeepMultiViewClusterer, parameter
 from mvgraph.nn.networks import RAVNetwork
-from mvgraph.training import Phase, balanced_batch_size
+from mvgraph.training import Phase, balanced_batch_size, epochs_for_steps
 from mvgraph.utils.presence import rows_with
 from mvgraph.utils.validation import Either, Flag, Integer, Options, Real, Widths
 
@@ -198,9 +197,8 @@ class RAV(DeepMultiViewClusterer):
             return self.pretrain_epochs
         if not any(is_sparse_view(view) for view in views):
             return PRETRAIN_EPOCHS
-        batches = math.ceil(views[0].shape[0] / self.batch_size)
         steps = VARIANTS[self.variant].sparse_pretrain_steps
-        return max(PRETRAIN_EPOCHS, math.ceil(steps / batches))
+        return max(PRETRAIN_EPOCHS, epochs_for_steps(views[0].shape[0], self.batch_size, steps))
 
     def _build(self, dims: list[int]) -> RAVNetwork:
         if len(dims) < 2:

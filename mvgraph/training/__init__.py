@@ -10,6 +10,7 @@ from mvgraph.training.trainer import (
     Trainer,
     balanced_batch_size,
     embedding_health,
+    epochs_for_steps,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "balanced_batch_size",
     "batch_norm_layers",
     "embedding_health",
+    "epochs_for_steps",
     "load_checkpoint",
     "recalibrate_batch_norm",
 ]

@@ -63,6 +63,13 @@ def balanced_batch_size(n: int, batch_size: int) -> int:
     return math.ceil(n / math.ceil(n / batch_size))
 
 
+def epochs_for_steps(n: int, batch_size: int, steps: int, *, drop_last: bool = False) -> int:
+    """The fewest epochs over ``n`` rows in batches of ``batch_size`` that take at least
+    ``steps`` optimiser steps (with ``drop_last``, a short final batch is not a step)."""
+    batches = n // batch_size if drop_last else math.ceil(n / batch_size)
+    return math.ceil(steps / max(batches, 1))
+
+
 def embedding_health(embedding: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
     r"""Label-free signs that an embedding has (not) collapsed.
 

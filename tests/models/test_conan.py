@@ -6,6 +6,7 @@ import torch
 from conftest import floor_accuracies
 from sklearn.base import clone
 
+from mvgraph.cluster import kmeans
 from mvgraph.data import make_multiview_blobs
 from mvgraph.metrics import evaluate
 from mvgraph.models import CONAN, METHODS
@@ -146,6 +147,7 @@ def test_parameters_are_cloned_registered_and_validated(blobs):
         (dict(lr_schedule="step"), "lr_schedule"),
         (dict(encoder_hidden=(0,)), "encoder_hidden"),
         (dict(image_shape=[(4, 4)]), "image_shape"),
+        (dict(pretrain_epochs=-1), "pretrain_epochs"),
     ]
     for params, message in bad:
         with pytest.raises(ValueError, match=message):
@@ -165,3 +167,40 @@ def test_variant_sets_the_scaling_and_the_head_temperature(blobs, variant, scali
     chosen = CONAN(4, variant=variant, scaler="l2", head_temperature=2.0, epochs=1,
                    batch_size=50, random_state=0, **SMALL).fit(blobs)
     assert chosen.scaler_.method == "l2" and chosen.model_.head.temperature == 2.0
+
+
+def sparse_counts(blobs):
+    """The blobs as non-negative views with 5 % of their entries non-zero."""
+    views = [np.abs(view) for view in blobs.views]
+    return [np.where(view > np.quantile(view, 0.92), view, 0.0) for view in views]
+
+
+def test_the_stable_variant_pretrains_and_starts_the_head_on_sparse_views_only(blobs):
+    schedule = dict(SMALL, epochs=2, batch_size=50)
+    stable = CONAN(4, random_state=0, **schedule).fit(blobs)
+    paper = CONAN(4, variant="paper", random_state=0, **schedule).fit(blobs)
+    assert stable.pretraining_epochs(blobs.views) == paper.pretraining_epochs(blobs.views) == 0
+    assert [row["phase"] for row in stable.history_] == ["main"] * 2
+    assert stable.model_.decoders is None
+
+    counts = sparse_counts(blobs)
+    # 200 rows in 4 full batches of 50: 1000 steps take 250 epochs
+    assert stable.pretraining_epochs(counts) == 250
+    assert stable.pretraining_epochs([torch.from_numpy(view) for view in counts]) == 250
+    assert paper.pretraining_epochs(counts) == 0
+    # a plain softmax (T = 1) follows the 40 steps of the head start closely at this size
+    started = dict(schedule, pretrain_epochs=20, head_temperature=1.0)
+    fitted = CONAN(4, random_state=0, **started).fit(counts)
+    phases = [row["phase"] for row in fitted.history_]
+    assert phases == ["pretrain"] * 20 + ["head-start"] * 10 + ["main"] * 2
+    # the encoders stay as pretraining left them: the head's labels follow k-means on the
+    # concatenated view representations the head started from
+    tensors = [torch.as_tensor(view) for view in fitted.scaler_.transform(counts)]
+    start = kmeans(fitted.model_.view_representations(tensors), 4, n_init=10, random_state=0)
+    assert evaluate(start.labels, fitted.labels_)["ari"] > 0.85
+    # the main phase trains everything but the encoders: a longer one leaves them as they were
+    longer = CONAN(4, random_state=0, **dict(started, epochs=4)).fit(counts)
+    for kept, trained in zip(fitted.model_.encoders.parameters(),
+                             longer.model_.encoders.parameters(), strict=True):
+        assert torch.equal(kept, trained)
+    assert not torch.equal(fitted.model_.head.output.weight, longer.model_.head.output.weight)

@@ -13,7 +13,13 @@ from torch_geometric.nn import MLP
 from torch_geometric.nn.dense.linear import Linear as PyGLinear
 
 from mvgraph.cluster import kmeans
-from mvgraph.losses import ddc_loss, dec_loss, nt_xent, stop_gradient_cosine
+from mvgraph.losses import (
+    ddc_loss,
+    dec_loss,
+    nt_xent,
+    reconstruction_loss,
+    stop_gradient_cosine,
+)
 from mvgraph.nn.conv_encoder import ConvEncoder
 from mvgraph.nn.fusion import ConcatFusion
 from mvgraph.nn.heads import DDCHead, DECHead, ProjectionHead
@@ -30,7 +36,9 @@ class CONANNetwork(nn.Module):
     :math:`\mathbf{z} = f([\mathbf{h}^1; \dots; \mathbf{h}^V])`
     (:class:`~mvgraph.nn.ConcatFusion`), the clustering head (``None`` for
     ``clustering_head="none"``), the projection head :math:`p` (``None`` without contrast)
-    and the prediction head :math:`q` (SimSiam only).
+    and the prediction head :math:`q` (SimSiam only). :meth:`add_decoders` adds one
+    decoder per view, :math:`\hat{\mathbf{x}}^v = d_v(\mathbf{h}^v)`, for autoencoder
+    pretraining of the encoders.
 
     Linear and convolution weights start Xavier-normal with gain √2 and biases at 0, as in
     the reference code.
@@ -75,6 +83,9 @@ class CONANNetwork(nn.Module):
         shapes = list(image_shapes) if image_shapes is not None else [None] * len(dims)
         self.contrast = contrast
         self.clustering_head = clustering_head
+        self.dims = list(dims)
+        self.encoder_hidden = tuple(encoder_hidden)
+        self.hidden_dim = hidden_dim
         self.encoders = nn.ModuleList(
             MLP([d, *encoder_hidden, hidden_dim], act="relu", norm=None, plain_last=False)
             if shape is None
@@ -100,7 +111,19 @@ class CONANNetwork(nn.Module):
             if contrast == "simsiam"
             else None
         )
+        self.decoders: nn.ModuleList | None = None
         self.apply(_xavier_init)
+
+    def add_decoders(self) -> None:
+        """Add one fully connected decoder per view,
+        ``[hidden_dim, *reversed(encoder_hidden), d_v]`` (ReLU between layers, a linear
+        output) whatever the encoder, initialised as the rest of the network; the other
+        modules' weights are left as they are."""
+        self.decoders = nn.ModuleList(
+            MLP([self.hidden_dim, *reversed(self.encoder_hidden), d], act="relu", norm=None)
+            for d in self.dims
+        ).to(next(self.parameters()))  # the network's device and dtype
+        self.decoders.apply(_xavier_init)
 
     def encode(self, views: Sequence[Tensor]) -> tuple[list[Tensor], Tensor]:
         r"""View representations :math:`\mathbf{h}^v` ``[n, hidden_dim]`` and the fused
@@ -108,6 +131,17 @@ class CONANNetwork(nn.Module):
         representations = [encoder(view) for encoder, view in zip(self.encoders, views,
                                                                    strict=True)]
         return representations, self.fusion(representations)
+
+    def view_representations(self, views: Sequence[Tensor]) -> Tensor:
+        r"""The concatenated :math:`[\mathbf{h}^1; \dots; \mathbf{h}^V]`
+        ``[n, V * hidden_dim]``, in blocks of :data:`CHUNK_ROWS` rows, without gradient."""
+        n = views[0].shape[0]
+        with torch.no_grad():
+            return torch.cat([
+                torch.cat([encoder(view[start:start + CHUNK_ROWS])
+                           for encoder, view in zip(self.encoders, views, strict=True)], dim=1)
+                for start in range(0, n, CHUNK_ROWS)
+            ])
 
     def embed(self, views: Sequence[Tensor]) -> Tensor:
         r""":math:`\mathbf{z}` ``[n, hidden_dim]``, in blocks of :data:`CHUNK_ROWS` rows."""
@@ -151,6 +185,28 @@ class CONANNetwork(nn.Module):
         result = kmeans(z, self.head.centroids.shape[0], n_init=n_init,
                         random_state=random_state)
         self.head.set_centroids(torch.as_tensor(result.centroids, device=z.device))
+
+    def reconstruction_terms(
+        self, views: Sequence[Tensor], presence: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        r"""``reconstruction`` = :math:`\sum_v \frac{1}{B}\lVert d_v(e_v(\mathbf{X}^v)) -
+        \mathbf{X}^v\rVert_F^2` on a batch (:func:`~mvgraph.losses.reconstruction_loss`,
+        summed over the features; with ``presence``, over the rows that have the view)."""
+        if self.decoders is None:
+            raise ValueError("this network has no decoders; call add_decoders first")
+        rebuilt = [decoder(encoder(view)) for encoder, decoder, view
+                   in zip(self.encoders, self.decoders, views, strict=True)]
+        return {"reconstruction": reconstruction_loss(rebuilt, views, "sum", presence)}
+
+    def head_start_terms(self, views: Sequence[Tensor], targets: Tensor) -> dict[str, Tensor]:
+        r"""``head_start`` = the cross-entropy :math:`-\frac{1}{B}\sum_i \log a_{i,t_i}`
+        of the clustering head's assignment :math:`\mathbf{a}_i` against target clusters
+        :math:`t_i` ``[B]``, which starts the head from a given partition."""
+        if self.head is None:
+            raise ValueError("this network has no clustering head (clustering_head='none')")
+        probabilities = self.assign(self.encode(views)[1])
+        chosen = probabilities.gather(1, targets.view(-1, 1)).clamp_min(1e-12)
+        return {"head_start": -chosen.log().mean()}
 
     def terms(
         self,

@@ -104,3 +104,35 @@ def test_switches_build_exactly_their_parts():
     assert no_head.head is None and no_head.predictor is None
     assert set(no_head.terms(views, contrast_weight=1.0, temperature=0.1,
                            rel_sigma=0.15)) == {"contrast"}
+
+
+def test_reconstruction_and_head_start_terms_match_hand_computed_losses():
+    model = _network("simclr")
+    torch.manual_seed(1)
+    views = [torch.rand(7, 6, dtype=torch.float64), torch.rand(7, 5, dtype=torch.float64)]
+    model = model.double()
+    with pytest.raises(ValueError, match="add_decoders"):
+        model.reconstruction_terms(views)
+    head_before = [p.clone() for p in model.head.parameters()]
+    model.add_decoders()
+    assert all(torch.equal(a, b) for a, b in zip(head_before, model.head.parameters()))
+    assert [decoder(torch.zeros(1, 8, dtype=torch.float64)).shape[1]
+            for decoder in model.decoders] == [6, 5]
+    with torch.no_grad():
+        terms = model.reconstruction_terms(views)
+        expected = sum(
+            sum(float(((model.decoders[v](model.encoders[v](x[i:i + 1])) - x[i:i + 1]) ** 2)
+                      .sum()) for i in range(7)) / 7
+            for v, x in enumerate(views)
+        )
+        assert float(terms["reconstruction"]) == pytest.approx(expected, rel=1e-12)
+
+        targets = torch.tensor([0, 1, 2, 0, 1, 2, 2])
+        model.eval()
+        probabilities = model.assign(model.encode(views)[1])
+        expected = -sum(math.log(float(probabilities[i, t])) for i, t in enumerate(targets)) / 7
+        assert float(model.head_start_terms(views, targets)["head_start"]) == pytest.approx(
+            expected, rel=1e-12)
+    assert model.view_representations(views).shape == (7, 16)
+    torch.testing.assert_close(model.view_representations(views),
+                               torch.cat(model.encode(views)[0], dim=1))

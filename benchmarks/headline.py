@@ -104,9 +104,10 @@ def made_with_defaults(run: dict[str, Any]) -> bool:
     def same(key: str, value: Any) -> bool:
         if recorded[key] == value:
             return True
-        return key == "pretrain_epochs" and in_protocol and (
+        return (key == "pretrain_epochs" and in_protocol
+                and hasattr(estimator, "pretraining_epochs") and (
             pretraining(run["method"], run["dataset"], recorded[key])
-            == pretraining(run["method"], run["dataset"], value))
+            == pretraining(run["method"], run["dataset"], value)))
 
     return (not run.get("preset") and scaling
             and all(same(key, value) for key, value in defaults.items()

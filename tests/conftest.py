@@ -85,6 +85,15 @@ def floor_accuracies(data, seeds=range(5)) -> list[float]:
 # compare the vectorised losses with.
 
 
+def sparse_counts(blobs, density: float = 0.05) -> list:
+    """The blobs as non-negative views with a fraction ``density`` of their entries
+    non-zero (sparse by :func:`~mvgraph.data.scalers.is_sparse_view` below 0.1)."""
+    import numpy as np
+
+    views = [np.abs(view) for view in blobs.views]
+    return [np.where(view > np.quantile(view, 1.0 - density), view, 0.0) for view in views]
+
+
 def cosine(x, y) -> float:
     return float(x @ y / (x.norm() * y.norm()))
 

@@ -32,7 +32,7 @@ from torch import Tensor
 from mvgraph.cluster import kmeans
 from mvgraph.data.container import View
 from mvgraph.data.scalers import is_sparse_view
-from mvgraph.models.base import DeepMultiViewClusterer, parameter
+from mvgraph.models.base import DeepMultiViewClusterer, embed_in_chunks, parameter
 from mvgraph.nn import DECHead
 from mvgraph.nn.conv_encoder import image_shapes
 from mvgraph.nn.networks.conan import CLUSTERING_HEADS, CONTRASTS, CONANNetwork
@@ -300,8 +300,10 @@ class CONAN(DeepMultiViewClusterer):
         def find_targets(epoch: int) -> None:
             if epoch == 0:
                 seed = int(torch.randint(0, 2**31 - 1, ()).item())
-                result = kmeans(model.view_representations(views), self.n_clusters,
-                                n_init=10, random_state=seed)
+                representations = embed_in_chunks(
+                    model, views, lambda net, rows: torch.cat(net.encode(rows)[0], dim=1))
+                result = kmeans(representations, self.n_clusters, n_init=10,
+                                random_state=seed)
                 state["targets"] = torch.as_tensor(result.labels, dtype=torch.long,
                                                    device=views[0].device)
 

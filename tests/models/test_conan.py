@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import floor_accuracies
+from conftest import floor_accuracies, sparse_counts
 from sklearn.base import clone
 
 from mvgraph.cluster import kmeans
@@ -169,12 +169,6 @@ def test_variant_sets_the_scaling_and_the_head_temperature(blobs, variant, scali
     assert chosen.scaler_.method == "l2" and chosen.model_.head.temperature == 2.0
 
 
-def sparse_counts(blobs):
-    """The blobs as non-negative views with 5 % of their entries non-zero."""
-    views = [np.abs(view) for view in blobs.views]
-    return [np.where(view > np.quantile(view, 0.92), view, 0.0) for view in views]
-
-
 def test_the_stable_variant_pretrains_and_starts_the_head_on_sparse_views_only(blobs):
     schedule = dict(SMALL, epochs=2, batch_size=50)
     stable = CONAN(4, random_state=0, **schedule).fit(blobs)
@@ -183,7 +177,7 @@ def test_the_stable_variant_pretrains_and_starts_the_head_on_sparse_views_only(b
     assert [row["phase"] for row in stable.history_] == ["main"] * 2
     assert stable.model_.decoders is None
 
-    counts = sparse_counts(blobs)
+    counts = sparse_counts(blobs, density=0.08)
     # 200 rows in 4 full batches of 50: 1000 steps take 250 epochs
     assert stable.pretraining_epochs(counts) == 250
     assert stable.pretraining_epochs([torch.from_numpy(view) for view in counts]) == 250
@@ -196,7 +190,8 @@ def test_the_stable_variant_pretrains_and_starts_the_head_on_sparse_views_only(b
     # the encoders stay as pretraining left them: the head's labels follow k-means on the
     # concatenated view representations the head started from
     tensors = [torch.as_tensor(view) for view in fitted.scaler_.transform(counts)]
-    start = kmeans(fitted.model_.view_representations(tensors), 4, n_init=10, random_state=0)
+    representations = torch.cat(fitted.model_.encode(tensors)[0], dim=1).detach()
+    start = kmeans(representations, 4, n_init=10, random_state=0)
     assert evaluate(start.labels, fitted.labels_)["ari"] > 0.85
     # the main phase trains everything but the encoders: a longer one leaves them as they were
     longer = CONAN(4, random_state=0, **dict(started, epochs=4)).fit(counts)

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import sparse_counts
 from sklearn.base import clone
 
 import mvgraph.losses.relation as relation_module
@@ -90,12 +91,6 @@ def test_parameters_are_validated_and_cloned(blobs):
             RAV(4, **{**FAST, **params}).fit(blobs)
     with pytest.raises(ValueError, match="at least 2 views"):
         RAV(4, **FAST).fit([blobs.views[0]])
-
-
-def sparse_counts(blobs):
-    """The blobs as non-negative views with 5 % of their entries non-zero."""
-    views = [np.abs(view) for view in blobs.views]
-    return [np.where(view > np.quantile(view, 0.95), view, 0.0) for view in views]
 
 
 def test_the_stable_variant_departs_on_sparse_views_only(blobs):

@@ -132,17 +132,6 @@ class CONANNetwork(nn.Module):
                                                                    strict=True)]
         return representations, self.fusion(representations)
 
-    def view_representations(self, views: Sequence[Tensor]) -> Tensor:
-        r"""The concatenated :math:`[\mathbf{h}^1; \dots; \mathbf{h}^V]`
-        ``[n, V * hidden_dim]``, in blocks of :data:`CHUNK_ROWS` rows, without gradient."""
-        n = views[0].shape[0]
-        with torch.no_grad():
-            return torch.cat([
-                torch.cat([encoder(view[start:start + CHUNK_ROWS])
-                           for encoder, view in zip(self.encoders, views, strict=True)], dim=1)
-                for start in range(0, n, CHUNK_ROWS)
-            ])
-
     def embed(self, views: Sequence[Tensor]) -> Tensor:
         r""":math:`\mathbf{z}` ``[n, hidden_dim]``, in blocks of :data:`CHUNK_ROWS` rows."""
         n = views[0].shape[0]

@@ -133,6 +133,3 @@ def test_reconstruction_and_head_start_terms_match_hand_computed_losses():
         expected = -sum(math.log(float(probabilities[i, t])) for i, t in enumerate(targets)) / 7
         assert float(model.head_start_terms(views, targets)["head_start"]) == pytest.approx(
             expected, rel=1e-12)
-    assert model.view_representations(views).shape == (7, 16)
-    torch.testing.assert_close(model.view_representations(views),
-                               torch.cat(model.encode(views)[0], dim=1))
